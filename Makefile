@@ -1,0 +1,49 @@
+# One-word entry points. Variables: DB=sqlite|postgres|mysql, PYTHON, VENV, DJANGO, PYTEST_ARGS.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+DB ?= sqlite
+DJANGO ?= Django>=5.2,<6
+PYTEST_ARGS ?=
+PY := $(abspath $(VENV))/bin/python
+DB_EXTRA := $(if $(filter mysql,$(DB)),mysqlclient,)
+
+.PHONY: run test lint format venv venv-dev sample-setup clean
+
+## make run: set up and start the sample project (server on :8000 and one worker; Ctrl-C stops both)
+run: sample-setup
+	@cd sample_project; \
+	  echo "Sample project: http://127.0.0.1:8000/  (admin and dashboard login: admin / admin)"; \
+	  $(PY) manage.py ironrelay_worker & worker=$$!; \
+	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:8000
+
+sample-setup: venv
+	cd sample_project && $(PY) -m pip install -q -r requirements.txt
+	cd sample_project && $(PY) manage.py migrate --noinput
+	cd sample_project && DJANGO_SUPERUSER_PASSWORD=admin $(PY) manage.py createsuperuser \
+	  --noinput --username admin --email admin@example.com 2>/dev/null || true
+
+## make test: set up the dev environment and run the suite (DB=postgres|mysql for a server)
+test: venv-dev
+	IRONRELAY_TEST_DB=$(DB) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy ironrelay
+
+format: venv-dev
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+venv:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(DJANGO)" -e .
+
+venv-dev: venv
+	$(PY) -m pip install -q "$(DJANGO)" -e ".[dev]" $(DB_EXTRA)
+
+clean:
+	rm -rf .venv .venv-* build dist *.egg-info sample_project/db.sqlite3*

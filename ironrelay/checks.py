@@ -1,0 +1,47 @@
+"""System checks: configuration mistakes are reported at start-up, naming the setting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.db import connections
+
+from ironrelay.conf import RelaySettings
+
+
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Report unknown IRONRELAY keys."""
+    try:
+        RelaySettings.from_django()
+    except Exception as exc:
+        return [checks.Error(str(exc), id="ironrelay.E001")]
+    return []
+
+
+def check_sqlite_transactions(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Recommend IMMEDIATE transactions on SQLite, so concurrent writers wait instead of failing."""
+    messages = []
+    for alias in settings.DATABASES:
+        conn = connections[alias]
+        if (
+            conn.vendor == "sqlite"
+            and conn.settings_dict.get("OPTIONS", {}).get("transaction_mode") != "IMMEDIATE"
+        ):
+            messages.append(
+                checks.Warning(
+                    f"DATABASES[{alias!r}] is SQLite without OPTIONS['transaction_mode'] = "
+                    "'IMMEDIATE'.",
+                    hint="Set it so the web server and the IronRelay worker wait for each other "
+                    "instead of raising 'database is locked'.",
+                    id="ironrelay.W001",
+                )
+            )
+    return messages
+
+
+def register_all() -> None:
+    """Register IronRelay's checks with Django."""
+    checks.register(check_settings, "ironrelay")
+    checks.register(check_sqlite_transactions, "ironrelay", checks.Tags.database)

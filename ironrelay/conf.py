@@ -1,0 +1,81 @@
+"""The one place IronRelay reads its settings: ``settings.IRONRELAY``, with defaults."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+
+class SettingError(ImproperlyConfigured):
+    """A value in settings.IRONRELAY is missing or wrong."""
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    """Typed view of settings.IRONRELAY; each attribute is one key, its default the value here."""
+
+    # Task queue
+    DEFAULT_QUEUE: str = "default"
+    MAX_ATTEMPTS: int = 3
+    RETRY_BACKOFF: float = 2.0  # seconds before the first retry
+    RETRY_BACKOFF_FACTOR: float = 2.0
+    RETRY_BACKOFF_MAX: float = 3600.0
+    RETRY_JITTER: float = 0.5  # a delay is drawn from [delay * (1 - jitter), delay]
+    TASK_TIMEOUT: float | None = None
+    TRACEBACK_MAX_CHARS: int = 20_000
+
+    # Worker
+    WORKER_CONCURRENCY: int = 4
+    WORKER_BATCH_SIZE: int = 100
+    WORKER_POLL_INTERVAL: float = 1.0
+    WORKER_HEARTBEAT_INTERVAL: float = 10.0
+    WORKER_LEASE: float = 60.0  # a worker silent this long is dead; its tasks go back to pending
+    WORKER_PROGRESS_EVERY: int = 1000  # log a progress line every N finished tasks
+
+    # SQLite tuning applied to every SQLite connection (WAL lets the web server and worker share it)
+    SQLITE_PRAGMAS: bool = True
+    SQLITE_BUSY_TIMEOUT_MS: int = 30_000
+
+    # Incoming webhooks
+    SOURCES: dict[str, dict[str, Any]] = field(default_factory=dict)
+    INCOMING_MAX_BODY: int = 1024 * 1024
+    SIGNATURE_TOLERANCE: int = 300
+
+    # Outgoing webhooks
+    OUTGOING_MODELS: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    # Retention (ironrelay_prune)
+    RETENTION_DAYS: float = 30.0
+
+    @classmethod
+    def from_django(cls) -> RelaySettings:
+        """Build the object from settings.IRONRELAY, naming any unknown key."""
+        raw = getattr(django_settings, "IRONRELAY", {}) or {}
+        if not isinstance(raw, dict):
+            raise SettingError("settings.IRONRELAY must be a dict.")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise SettingError(
+                f"Unknown key(s) in settings.IRONRELAY: {', '.join(unknown)}. "
+                f"Known keys: {', '.join(sorted(known))}."
+            )
+        return cls(**raw)
+
+
+@functools.cache
+def get_settings() -> RelaySettings:
+    """Return the current IronRelay settings (cached until settings.IRONRELAY changes)."""
+    return RelaySettings.from_django()
+
+
+@receiver(setting_changed)
+def _reset_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting == "IRONRELAY":
+        get_settings.cache_clear()

@@ -1,0 +1,5 @@
+"""IronRelay's models: the task queue, workers, and incoming and outgoing webhooks."""
+
+from ironrelay.models.task import Task, Worker
+
+__all__ = ["Task", "Worker"]

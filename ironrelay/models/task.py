@@ -1,0 +1,79 @@
+"""The queue's tables: one row per task, one row per live worker."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Task(models.Model):
+    """A deferred call of a @task function; fields follow django.tasks' TaskResult."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        SUCCESS = "success"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    id = models.BigAutoField(primary_key=True)
+    task_path = models.CharField(max_length=255, db_index=True)
+    queue_name = models.CharField(max_length=100, default="default")
+    priority = models.SmallIntegerField(default=0)  # higher runs first
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    run_after = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=3)
+    timeout = models.FloatField(null=True, blank=True)
+    unique_key = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    worker_id = models.CharField(max_length=100, blank=True, default="")
+    worker_ids = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    return_value = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["status", "queue_name", "-priority", "run_after"],
+                name="ironrelay_task_claim",
+            ),
+            models.Index(fields=["status", "finished_at"], name="ironrelay_task_finished"),
+            models.Index(fields=["worker_id", "status"], name="ironrelay_task_worker"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_path} #{self.pk} ({self.status})"
+
+    @property
+    def last_error(self) -> dict | None:
+        """Return the newest recorded error, if any."""
+        return self.errors[-1] if self.errors else None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCESS, self.Status.FAILED, self.Status.CANCELLED}
+
+
+class Worker(models.Model):
+    """A running ironrelay_worker process, kept alive by heartbeats."""
+
+    id = models.CharField(max_length=100, primary_key=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    queues = models.JSONField(default=list, blank=True)
+    concurrency = models.PositiveIntegerField(default=1)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_heartbeat = models.DateTimeField(default=timezone.now, db_index=True)
+    tasks_done = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return self.id

@@ -1,0 +1,352 @@
+"""The queue manager: every change of a task's state goes through this module."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import connections, router, transaction
+from django.db.models import F, Q, Subquery
+from django.utils import timezone
+
+from ironrelay.conf import get_settings
+from ironrelay.models import Task, Worker
+from ironrelay.tasks import TaskArgumentError, TaskNotFound, get_task
+
+if TYPE_CHECKING:
+    from ironrelay.tasks import TaskFunction
+
+logger = logging.getLogger("ironrelay.queue")
+
+
+@dataclass
+class Outcome:
+    """What running one claimed task produced, waiting to be written back."""
+
+    task: Task
+    ok: bool
+    return_value: Any = None
+    error: dict[str, Any] | None = None
+    permanent: bool = False  # no retry, whatever attempts are left
+    started_at: datetime = field(default_factory=timezone.now)
+
+
+# -- enqueue -------------------------------------------------------------------------------------
+
+
+def check_json(path: str, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+    """Raise TaskArgumentError naming the first argument that JSON cannot store."""
+    try:
+        json.dumps([args, kwargs], allow_nan=False)
+        return
+    except (TypeError, ValueError):
+        pass
+    labelled = [(f"argument {i}", value) for i, value in enumerate(args)]
+    labelled += [(f"keyword argument {key!r}", value) for key, value in kwargs.items()]
+    for label, value in labelled:
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TaskArgumentError(
+                f"Cannot defer {path}: {label} ({type(value).__name__}) is not JSON "
+                f"serializable: {exc}"
+            ) from None
+    raise TaskArgumentError(f"Cannot defer {path}: keyword names must be strings.")
+
+
+def _new_task(definition: TaskFunction, args: Sequence[Any], kwargs: dict, now: datetime) -> Task:
+    check_json(definition.path, args, kwargs)
+    if definition.run_after is not None:
+        run_after = definition.run_after
+    elif definition.delay:
+        run_after = now + timedelta(seconds=definition.delay)
+    else:
+        run_after = now
+    return Task(
+        task_path=definition.path,
+        queue_name=definition.queue_name,
+        priority=definition.priority,
+        args=list(args),
+        kwargs=kwargs,
+        enqueued_at=now,
+        run_after=run_after,
+        max_attempts=definition.attempts_allowed,
+        timeout=definition.timeout or get_settings().TASK_TIMEOUT,
+    )
+
+
+def enqueue(definition: TaskFunction, args: Sequence[Any], kwargs: dict[str, Any]) -> Task:
+    """Store one pending task (inside the caller's transaction, if any) and return it."""
+    record = _new_task(definition, args, kwargs, timezone.now())
+    record.save(force_insert=True)
+    return record
+
+
+def bulk_enqueue(definition: TaskFunction, calls: Iterable[Any]) -> list[Task]:
+    """Store many pending tasks with batched INSERTs; each call is args or (args, kwargs)."""
+    now = timezone.now()
+    records = []
+    for call in calls:
+        if isinstance(call, tuple) and len(call) == 2 and isinstance(call[1], dict):
+            args, kwargs = call
+        else:
+            args, kwargs = call, {}
+        records.append(_new_task(definition, list(args), kwargs, now))
+    return Task.objects.bulk_create(records, batch_size=1000)
+
+
+# -- claim and complete (the worker's side) -------------------------------------------------------
+
+
+def _db() -> str:
+    return router.db_for_write(Task)
+
+
+def claim_batch(worker_id: str, queues: Sequence[str], limit: int) -> list[Task]:
+    """Mark up to `limit` due pending tasks as running for this worker and return them."""
+    now = timezone.now()
+    due = Task.objects.filter(status=Task.Status.PENDING, run_after__lte=now)
+    if queues:
+        due = due.filter(queue_name__in=list(queues))
+    due = due.order_by("-priority", "run_after", "id")
+    claimed = {"status": Task.Status.RUNNING, "started_at": now, "worker_id": worker_id}
+    db = _db()
+    with transaction.atomic(using=db):
+        if connections[db].features.has_select_for_update_skip_locked:
+            rows = list(due.select_for_update(skip_locked=True)[:limit])
+            if not rows:
+                return []
+            Task.objects.filter(id__in=[row.id for row in rows]).update(
+                attempts=F("attempts") + 1, **claimed
+            )
+            for row in rows:
+                row.attempts += 1
+                row.status, row.started_at, row.worker_id = Task.Status.RUNNING, now, worker_id
+        else:
+            # SQLite: write first, so this transaction holds the write lock before it reads.
+            count = Task.objects.filter(id__in=Subquery(due.values("id")[:limit])).update(
+                attempts=F("attempts") + 1, **claimed
+            )
+            if not count:
+                return []
+            rows = list(Task.objects.filter(worker_id=worker_id, started_at=now, status="running"))
+    rows.sort(key=lambda row: (-row.priority, row.run_after, row.id))
+    return rows
+
+
+def error_record(task: Task, exc: BaseException, traceback_text: str) -> dict[str, Any]:
+    """Describe one failed attempt for the task's error history."""
+    limit = get_settings().TRACEBACK_MAX_CHARS
+    cls = type(exc)
+    return {
+        "attempt": task.attempts,
+        "at": timezone.now().isoformat(),
+        "worker_id": task.worker_id,
+        "exception_class_path": f"{cls.__module__}.{cls.__qualname__}",
+        "message": str(exc)[:2000],
+        "traceback": traceback_text[-limit:],
+    }
+
+
+def record_outcomes(worker_id: str, outcomes: Sequence[Outcome]) -> None:
+    """Write back what a batch of tasks did: successes together, failures one by one."""
+    now = timezone.now()
+    held = Q(status=Task.Status.RUNNING, worker_id=worker_id)
+    plain: list[int] = []
+    detailed: list[Task] = []
+    for outcome in outcomes:
+        if not outcome.ok:
+            _record_failure(worker_id, outcome, now)
+            continue
+        row = outcome.task
+        if outcome.return_value is None and row.worker_ids in ([], [worker_id]):
+            plain.append(row.id)
+        else:
+            row.status, row.finished_at, row.return_value = (
+                Task.Status.SUCCESS,
+                now,
+                outcome.return_value,
+            )
+            row.worker_ids = (
+                [*row.worker_ids, worker_id] if worker_id not in row.worker_ids else row.worker_ids
+            )
+            row.worker_id = ""
+            detailed.append(row)
+    if plain:
+        Task.objects.filter(held, id__in=plain).update(
+            status=Task.Status.SUCCESS, finished_at=now, worker_id="", worker_ids=[worker_id]
+        )
+    if detailed:
+        # A row another worker took over after a lost lease keeps that worker's result.
+        mine = set(
+            Task.objects.filter(held, id__in=[r.id for r in detailed]).values_list("id", flat=True)
+        )
+        Task.objects.bulk_update(
+            [r for r in detailed if r.id in mine],
+            ["status", "finished_at", "return_value", "worker_ids", "worker_id"],
+        )
+
+
+def _record_failure(worker_id: str, outcome: Outcome, now: datetime) -> None:
+    row = outcome.task
+    errors = [*row.errors, outcome.error] if outcome.error else row.errors
+    worker_ids = row.worker_ids if worker_id in row.worker_ids else [*row.worker_ids, worker_id]
+    changes: dict[str, Any] = {"errors": errors, "worker_ids": worker_ids, "worker_id": ""}
+    if outcome.permanent or row.attempts >= row.max_attempts:
+        changes.update(status=Task.Status.FAILED, finished_at=now)
+        logger.error(
+            "Task %s #%s failed for good after %s attempt(s): %s",
+            row.task_path,
+            row.id,
+            row.attempts,
+            _summary(outcome.error),
+        )
+    else:
+        delay = _retry_delay(row)
+        changes.update(status=Task.Status.PENDING, run_after=now + timedelta(seconds=delay))
+        logger.warning(
+            "Task %s #%s attempt %s/%s failed (%s); retry in %.1f s",
+            row.task_path,
+            row.id,
+            row.attempts,
+            row.max_attempts,
+            _summary(outcome.error),
+            delay,
+        )
+    Task.objects.filter(id=row.id, status=Task.Status.RUNNING, worker_id=worker_id).update(
+        **changes
+    )
+    for name, value in changes.items():
+        setattr(row, name, value)
+
+
+def _retry_delay(row: Task) -> float:
+    try:
+        return get_task(row.task_path).retry_delay(row.attempts)
+    except TaskNotFound:
+        return get_settings().RETRY_BACKOFF
+
+
+def _summary(error: dict[str, Any] | None) -> str:
+    if not error:
+        return "no error recorded"
+    return f"{error['exception_class_path']}: {error['message'][:200]}"
+
+
+def release(worker_id: str, tasks: Sequence[Task]) -> int:
+    """Give claimed tasks that never started back to the queue, uncounted."""
+    if not tasks:
+        return 0
+    return Task.objects.filter(
+        id__in=[t.id for t in tasks], status=Task.Status.RUNNING, worker_id=worker_id
+    ).update(status=Task.Status.PENDING, worker_id="", started_at=None, attempts=F("attempts") - 1)
+
+
+# -- workers and their leases -------------------------------------------------------------------
+
+
+def new_worker_id() -> str:
+    """Return a unique, readable id for a worker process."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def register_worker(worker_id: str, queues: Sequence[str], concurrency: int) -> None:
+    """Record a starting worker."""
+    hostname, pid = worker_id.split(":")[0], os.getpid()
+    Worker.objects.update_or_create(
+        id=worker_id,
+        defaults={
+            "hostname": hostname,
+            "pid": pid,
+            "queues": list(queues),
+            "concurrency": concurrency,
+            "last_heartbeat": timezone.now(),
+        },
+    )
+
+
+def heartbeat(worker_id: str, tasks_done: int) -> None:
+    """Tell other workers this one is alive (recreating its row if it was reaped)."""
+    updated = Worker.objects.filter(id=worker_id).update(
+        last_heartbeat=timezone.now(), tasks_done=tasks_done
+    )
+    if not updated:
+        logger.warning("Worker %s had been reaped as dead; registering it again", worker_id)
+        register_worker(worker_id, [], 0)
+
+
+def unregister_worker(worker_id: str) -> None:
+    """Remove a worker that stopped cleanly."""
+    Worker.objects.filter(id=worker_id).delete()
+
+
+def requeue_orphans(lease: float) -> int:
+    """Send tasks held by workers silent for `lease` seconds back to pending (or fail them)."""
+    now = timezone.now()
+    dead = list(
+        Worker.objects.filter(last_heartbeat__lt=now - timedelta(seconds=lease)).values_list(
+            "id", flat=True
+        )
+    )
+    alive = Worker.objects.values("id")
+    orphans = Task.objects.filter(status=Task.Status.RUNNING).filter(
+        Q(worker_id__in=dead) | ~Q(worker_id__in=Subquery(alive))
+    )
+    count = 0
+    for row in orphans.only("id", "task_path", "attempts", "max_attempts", "errors", "worker_id"):
+        error = {
+            "attempt": row.attempts,
+            "at": now.isoformat(),
+            "worker_id": row.worker_id,
+            "exception_class_path": "ironrelay.worker.WorkerLost",
+            "message": f"Worker {row.worker_id} stopped sending heartbeats for {lease:.0f} s",
+            "traceback": "",
+        }
+        finished = row.attempts >= row.max_attempts
+        count += Task.objects.filter(
+            id=row.id, status=Task.Status.RUNNING, worker_id=row.worker_id
+        ).update(
+            status=Task.Status.FAILED if finished else Task.Status.PENDING,
+            finished_at=now if finished else None,
+            run_after=now,
+            worker_id="",
+            errors=[*row.errors, error],
+        )
+    if dead:
+        Worker.objects.filter(id__in=dead).delete()
+    if count:
+        logger.warning("Requeued %s task(s) from %s lost worker(s)", count, len(dead))
+    return count
+
+
+# -- operator actions (dashboard and admin) --------------------------------------------------------
+
+
+def retry(task: Task) -> bool:
+    """Queue a failed or cancelled task for one more attempt now."""
+    return bool(
+        Task.objects.filter(
+            id=task.id, status__in=[Task.Status.FAILED, Task.Status.CANCELLED]
+        ).update(
+            status=Task.Status.PENDING,
+            run_after=timezone.now(),
+            finished_at=None,
+            max_attempts=F("attempts") + 1,
+        )
+    )
+
+
+def cancel(task: Task) -> bool:
+    """Cancel a task that has not started yet."""
+    return bool(
+        Task.objects.filter(id=task.id, status=Task.Status.PENDING).update(
+            status=Task.Status.CANCELLED, finished_at=timezone.now()
+        )
+    )

@@ -1,0 +1,287 @@
+"""The worker: claims due tasks in batches, runs them on a thread pool, writes outcomes back."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue as stdlib_queue
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from types import FrameType
+
+from django.db import DatabaseError, close_old_connections, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
+
+from ironrelay import queue
+from ironrelay.conf import get_settings
+from ironrelay.models import Task
+from ironrelay.queue import Outcome
+from ironrelay.tasks import TaskNotFound, get_task
+
+logger = logging.getLogger("ironrelay.worker")
+
+FLUSH_INTERVAL = 0.02  # seconds a finished task may wait to be written with others
+
+
+class WorkerLost(Exception):
+    """The worker holding a task stopped sending heartbeats."""
+
+
+class TaskTimeout(Exception):
+    """A task ran longer than its timeout."""
+
+
+@dataclass
+class _Running:
+    task: Task
+    future: Future[Outcome] | None = None
+    started: float | None = None  # monotonic time the thread began running it
+
+
+def execute(task: Task) -> Outcome:
+    """Run one claimed task in this thread and describe what happened."""
+    started_at = timezone.now()
+    try:
+        definition = get_task(task.task_path)
+    except TaskNotFound as exc:
+        return _failure(task, exc, started_at, permanent=True)
+    try:
+        value = definition.func(*task.args, **task.kwargs)
+    except Exception as exc:  # a task's failure is data, never the worker's crash
+        return _failure(task, exc, started_at, permanent=False)
+    finally:
+        close_old_connections()
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        bad = TypeError(f"Task {task.task_path} returned a value JSON cannot store: {exc}")
+        return _failure(task, bad, started_at, permanent=True)
+    return Outcome(task=task, ok=True, return_value=value, started_at=started_at)
+
+
+def _failure(task: Task, exc: BaseException, started_at: datetime, *, permanent: bool) -> Outcome:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return Outcome(
+        task=task,
+        ok=False,
+        error=queue.error_record(task, exc, text),
+        permanent=permanent,
+        started_at=started_at,
+    )
+
+
+class Worker:
+    """One worker process: a claiming loop in the main thread and a pool of task threads."""
+
+    def __init__(
+        self,
+        *,
+        queues: Sequence[str] = (),
+        concurrency: int | None = None,
+        batch_size: int | None = None,
+        poll_interval: float | None = None,
+        burst: bool = False,
+    ) -> None:
+        conf = get_settings()
+        self.queues = list(queues)
+        self.concurrency = concurrency or conf.WORKER_CONCURRENCY
+        self.batch_size = batch_size or conf.WORKER_BATCH_SIZE
+        self.poll_interval = conf.WORKER_POLL_INTERVAL if poll_interval is None else poll_interval
+        self.burst = burst
+        self.capacity = self.concurrency + self.batch_size  # running plus claimed-and-waiting
+        self.id = queue.new_worker_id()
+        self.tasks_done = 0
+        self._running: dict[int, _Running] = {}
+        self._finished: stdlib_queue.SimpleQueue[Outcome] = stdlib_queue.SimpleQueue()
+        self._pending_writes: list[Outcome] = []
+        self._oldest_write = 0.0
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread_connections: list[BaseDatabaseWrapper] = []
+        self._pool = ThreadPoolExecutor(
+            self.concurrency,
+            thread_name_prefix="ironrelay-task",
+            initializer=self._remember_thread_connections,
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        """Stop claiming; running tasks finish, then run() returns."""
+        if not self._stopping.is_set():
+            logger.info("Worker %s stopping: finishing %s task(s)", self.id, len(self._running))
+        self._stopping.set()
+        self._wake.set()
+
+    def install_signal_handlers(self) -> None:
+        """Make SIGTERM and SIGINT stop the worker gracefully."""
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    def run(self) -> None:
+        """Work until stopped (or, in burst mode, until nothing is due)."""
+        conf = get_settings()
+        queue.register_worker(self.id, self.queues, self.concurrency)
+        logger.info(
+            "Worker %s started: queues=%s concurrency=%s batch=%s poll=%.2fs burst=%s",
+            self.id,
+            ",".join(self.queues) or "(all)",
+            self.concurrency,
+            self.batch_size,
+            self.poll_interval,
+            self.burst,
+        )
+        next_heartbeat = next_reap = 0.0
+        failures = 0
+        try:
+            while True:
+                try:
+                    now = time.monotonic()
+                    if now >= next_heartbeat:
+                        queue.heartbeat(self.id, self.tasks_done)
+                        next_heartbeat = now + conf.WORKER_HEARTBEAT_INTERVAL
+                    if now >= next_reap:
+                        queue.requeue_orphans(conf.WORKER_LEASE)
+                        next_reap = now + conf.WORKER_LEASE / 2
+                    if not self._step():
+                        break
+                    failures = 0
+                except DatabaseError as exc:
+                    failures += 1
+                    wait = min(30.0, 0.5 * 2**failures)
+                    logger.error(
+                        "Database error in worker loop (%s); retrying in %.1f s", exc, wait
+                    )
+                    close_old_connections()
+                    self._stopping.wait(wait)
+                    if self._stopping.is_set() and not self._running and not self._pending_writes:
+                        break
+        finally:
+            self._shutdown()
+
+    def _remember_thread_connections(self) -> None:
+        # Lets _shutdown close each task thread's connections, which Django would otherwise
+        # leave open until the process exits.
+        for alias in connections:
+            conn = connections[alias]
+            conn.inc_thread_sharing()
+            self._thread_connections.append(conn)
+
+    def _shutdown(self) -> None:
+        self._pool.shutdown(wait=True)
+        for conn in self._thread_connections:
+            conn.close()
+            conn.dec_thread_sharing()
+        self._collect()
+        try:
+            if self._pending_writes:
+                self._flush()
+            queue.unregister_worker(self.id)
+        except DatabaseError:
+            logger.exception("Worker %s could not write its last results", self.id)
+        logger.info("Worker %s stopped after %s task(s)", self.id, self.tasks_done)
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def _step(self) -> bool:
+        """Do one round of collect, write, claim; return False when the worker should exit."""
+        self._collect()
+        self._expire_overdue()
+        if self._pending_writes and (
+            self._stopping.is_set()
+            or not self._running
+            or len(self._pending_writes) >= self.batch_size
+            or time.monotonic() - self._oldest_write >= FLUSH_INTERVAL
+        ):
+            self._flush()
+        if self._stopping.is_set():
+            self._release_unstarted()
+            if not self._running and not self._pending_writes:
+                return False
+            self._wait(FLUSH_INTERVAL)
+            return True
+        claimed = self._claim()
+        if self.burst and not claimed and not self._running and not self._pending_writes:
+            return False
+        if self._running or self._pending_writes:
+            self._wait(FLUSH_INTERVAL)
+        elif not claimed:
+            self._wait(self.poll_interval)
+        return True
+
+    def _wait(self, timeout: float) -> None:
+        self._wake.wait(timeout)
+        self._wake.clear()
+
+    def _claim(self) -> int:
+        room = self.capacity - len(self._running)
+        if room < min(self.batch_size, self.capacity) // 2 and self._running:
+            return 0
+        tasks = queue.claim_batch(self.id, self.queues, min(room, self.batch_size))
+        for task in tasks:
+            entry = _Running(task=task)
+            entry.future = self._pool.submit(self._run_one, entry)
+            self._running[task.id] = entry
+        return len(tasks)
+
+    def _run_one(self, entry: _Running) -> Outcome:
+        entry.started = time.monotonic()
+        outcome = execute(entry.task)
+        self._finished.put(outcome)
+        self._wake.set()
+        return outcome
+
+    def _collect(self) -> None:
+        while True:
+            try:
+                outcome = self._finished.get_nowait()
+            except stdlib_queue.Empty:
+                return
+            if self._running.pop(outcome.task.id, None) is None:
+                continue  # already written off as timed out
+            if not self._pending_writes:
+                self._oldest_write = time.monotonic()
+            self._pending_writes.append(outcome)
+
+    def _expire_overdue(self) -> None:
+        now = time.monotonic()
+        for task_id, entry in list(self._running.items()):
+            limit = entry.task.timeout
+            if limit and entry.started is not None and now - entry.started > limit:
+                # A thread cannot be killed: its result is ignored and its slot stays busy until
+                # the function returns. The task is recorded as failed by timeout now.
+                del self._running[task_id]
+                exc = TaskTimeout(f"Task {entry.task.task_path} ran longer than {limit:g} s")
+                logger.error("%s (#%s); its thread keeps running until it returns", exc, task_id)
+                if not self._pending_writes:
+                    self._oldest_write = now
+                self._pending_writes.append(
+                    _failure(entry.task, exc, timezone.now(), permanent=False)
+                )
+
+    def _flush(self) -> None:
+        batch, self._pending_writes = self._pending_writes, []
+        try:
+            queue.record_outcomes(self.id, batch)
+        except DatabaseError:
+            self._pending_writes = batch + self._pending_writes
+            raise
+        before = self.tasks_done
+        self.tasks_done += len(batch)
+        every = get_settings().WORKER_PROGRESS_EVERY
+        if every and before // every != self.tasks_done // every:
+            logger.info("Worker %s: %s task(s) done", self.id, self.tasks_done)
+
+    def _release_unstarted(self) -> None:
+        unstarted = [e for e in self._running.values() if e.future and e.future.cancel()]
+        if unstarted:
+            for entry in unstarted:
+                del self._running[entry.task.id]
+            queue.release(self.id, [e.task for e in unstarted])

@@ -1,0 +1,23 @@
+from django.db import models
+
+
+class Order(models.Model):
+    """A shop order; its changes become outgoing webhooks."""
+
+    customer_email = models.EmailField()
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+    paid = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Order #{self.pk} for {self.customer_email}"
+
+
+class EmailLog(models.Model):
+    """What the demo send_email task 'sent' (the sample has no mail server)."""
+
+    user_id = models.IntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"email to user {self.user_id}"

@@ -1,0 +1,64 @@
+"""Real `ironrelay_worker` processes against the real test database."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections import Counter
+
+import pytest
+
+from ironrelay.models import Task
+from tests.testapp.models import Execution
+from tests.testapp.tasks import record, sleepy
+
+pytestmark = pytest.mark.acceptance
+
+
+def wait_until(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_two_worker_processes_run_500_tasks_exactly_once(start_worker):
+    from ironrelay.models import Worker
+
+    workers = [start_worker("--concurrency", "4", "--batch-size", "20") for _ in range(2)]
+    assert wait_until(lambda: Worker.objects.count() == 2, timeout=60)
+    record.bulk_defer([((f"t{i}",), {"value": i}) for i in range(500)])
+    assert wait_until(lambda: Task.objects.filter(status="success").count() == 500, timeout=240)
+    for proc in workers:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, output
+    runs = Counter(Execution.objects.values_list("label", flat=True))
+    assert len(runs) == 500
+    assert set(runs.values()) == {1}, [label for label, n in runs.items() if n > 1][:10]
+    holders = list(Task.objects.values_list("worker_ids", flat=True))
+    assert all(len(ids) == 1 for ids in holders)
+    assert len({ids[0] for ids in holders}) == 2  # both processes took part
+
+
+def test_sigterm_finishes_running_task_then_exits_zero(start_worker):
+    sleepy.using(timeout=None).defer(1.5)
+    proc = start_worker("--concurrency", "2")
+    assert wait_until(lambda: Task.objects.filter(status="running").exists(), timeout=30)
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert Task.objects.get().status == "success"
+    assert "stopping" in output
+
+
+def test_worker_without_burst_keeps_polling_for_new_tasks(start_worker):
+    proc = start_worker("--concurrency", "2")
+    assert wait_until(lambda: proc.poll() is None and Task.objects.count() == 0, timeout=5)
+    record.defer("late", value=1)
+    assert wait_until(lambda: Execution.objects.filter(label="late").exists(), timeout=30)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output

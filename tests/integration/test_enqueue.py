@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from ironrelay.models import Task
+from ironrelay.tasks import TaskArgumentError
+from tests.testapp.tasks import noop, record, send_email
+
+pytestmark = pytest.mark.django_db
+
+
+def test_defer_stores_pending_task_and_returns_it():
+    before = timezone.now()
+    result = record.defer("a", value=3)
+    stored = Task.objects.get(pk=result.pk)
+    assert stored.status == Task.Status.PENDING
+    assert stored.task_path == "tests.testapp.tasks.record"
+    assert (stored.args, stored.kwargs) == (["a"], {"value": 3})
+    assert stored.queue_name == "default"
+    assert before <= stored.enqueued_at <= stored.run_after <= timezone.now()
+    assert stored.attempts == 0 and stored.max_attempts == 3
+
+
+def test_defer_uses_decorator_queue_and_priority():
+    stored = send_email.defer(10)
+    assert (stored.queue_name, stored.priority) == ("emails", 5)
+
+
+def test_using_delay_sets_run_after_in_future():
+    stored = noop.using(delay=60, priority=-3, queue="slow").defer(1)
+    assert stored.run_after - stored.enqueued_at == timedelta(seconds=60)
+    assert (stored.priority, stored.queue_name) == (-3, "slow")
+
+
+def test_using_run_after_is_stored_exactly():
+    at = datetime(2031, 5, 17, 8, 30, tzinfo=dt_timezone.utc)
+    assert Task.objects.get(pk=noop.using(run_after=at).defer(1).pk).run_after == at
+
+
+def test_defer_non_json_argument_names_task_and_argument():
+    with pytest.raises(TaskArgumentError) as caught:
+        record.defer("ok", value=Decimal("1.5"))
+    message = str(caught.value)
+    assert "tests.testapp.tasks.record" in message
+    assert "keyword argument 'value'" in message and "Decimal" in message
+    assert not Task.objects.exists()
+
+
+def test_defer_non_json_positional_argument_is_named_by_position():
+    with pytest.raises(TaskArgumentError, match=r"argument 1 \(set\)"):
+        record.defer("ok", {1, 2})
+
+
+def test_defer_nan_is_refused():
+    with pytest.raises(TaskArgumentError, match="argument 0"):
+        noop.defer(float("nan"))
+
+
+def test_defer_inside_rolled_back_transaction_leaves_no_task():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        noop.defer(1)
+        assert Task.objects.count() == 1
+        raise RuntimeError("roll back")
+    assert Task.objects.count() == 0
+
+
+def test_bulk_defer_stores_all_in_order():
+    records = noop.bulk_defer([(i,) for i in range(2500)])
+    assert len(records) == 2500
+    stored = list(Task.objects.order_by("id").values_list("args", flat=True))
+    assert stored == [[i] for i in range(2500)]
+
+
+def test_bulk_defer_accepts_args_and_kwargs_pairs():
+    record.bulk_defer([(("x",), {"value": 1}), (("y",), {"value": 2})])
+    assert sorted(Task.objects.values_list("kwargs", flat=True), key=str) == [
+        {"value": 1},
+        {"value": 2},
+    ]
+
+
+def test_bulk_defer_rejects_non_json_before_storing_anything():
+    with pytest.raises(TaskArgumentError, match="argument 0"):
+        noop.bulk_defer([(1,), (object(),)])
+    assert not Task.objects.exists()

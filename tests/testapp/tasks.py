@@ -1,0 +1,49 @@
+"""Tasks the tests defer; they record each run in the Execution table."""
+
+from __future__ import annotations
+
+from ironrelay import task
+from tests.testapp.models import Execution
+
+
+@task
+def record(label: str, value: int = 0) -> int:
+    Execution.objects.create(label=label, value=value)
+    return value * 2
+
+
+@task
+def noop(n: int) -> None:
+    return None
+
+
+@task(max_attempts=3, retry_backoff=0.01, retry_jitter=0)
+def flaky(label: str, fail_times: int) -> str:
+    runs = Execution.objects.filter(label=label).count()
+    Execution.objects.create(label=label, value=runs)
+    if runs < fail_times:
+        raise RuntimeError(f"flaky failure number {runs + 1}")
+    return "ok"
+
+
+@task(max_attempts=2, retry_backoff=0.01, retry_jitter=0)
+def always_fails() -> None:
+    raise ValueError("this task always fails")
+
+
+@task
+def returns_set() -> object:
+    return {1, 2}
+
+
+@task(queue="emails", priority=5)
+def send_email(user_id: int) -> str:
+    Execution.objects.create(label="email", value=user_id)
+    return f"sent to {user_id}"
+
+
+@task(timeout=0.2)
+def sleepy(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
