@@ -1,0 +1,50 @@
+"""Map scheme names to Scheme classes and resolve dotted paths to custom schemes."""
+
+from __future__ import annotations
+
+import importlib
+
+from .base import Scheme
+from .generic import HmacSha256Scheme, NoneScheme, TokenScheme
+from .github import GitHubScheme
+from .shopify import ShopifyScheme
+from .slack import SlackScheme
+from .standard import StandardScheme
+from .stripe import StripeScheme
+
+SCHEMES: dict[str, type[Scheme]] = {
+    scheme.name: scheme
+    for scheme in (
+        StripeScheme,
+        GitHubScheme,
+        SlackScheme,
+        ShopifyScheme,
+        StandardScheme,
+        HmacSha256Scheme,
+        TokenScheme,
+        NoneScheme,
+    )
+}
+
+
+def get_scheme_class(name_or_dotted_path: str) -> type[Scheme]:
+    """Return the Scheme class registered under a name or importable from a dotted path."""
+    if name_or_dotted_path in SCHEMES:
+        return SCHEMES[name_or_dotted_path]
+    module_path, _, class_name = name_or_dotted_path.rpartition(".")
+    if not module_path:
+        known = ", ".join(sorted(SCHEMES))
+        raise LookupError(
+            f"unknown signing scheme {name_or_dotted_path!r}; known schemes: {known}"
+            " (or give the dotted path of a Scheme subclass)"
+        )
+    try:
+        module = importlib.import_module(module_path)
+    except (ImportError, TypeError, ValueError) as exc:  # TypeError: a relative path like "..x"
+        raise LookupError(
+            f"cannot import {module_path!r} for signing scheme {name_or_dotted_path!r}: {exc}"
+        ) from exc
+    scheme = getattr(module, class_name, None)
+    if not (isinstance(scheme, type) and issubclass(scheme, Scheme)):
+        raise LookupError(f"{name_or_dotted_path!r} is not a Scheme subclass")
+    return scheme
