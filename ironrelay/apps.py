@@ -12,8 +12,11 @@ class IronRelayConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
+        from django.utils.module_loading import autodiscover_modules
 
         from ironrelay import checks, db
+        from ironrelay.handlers import dispatch  # noqa: F401 - registers the handler-runner task
 
         checks.register_all()
         connection_created.connect(db.tune_sqlite, dispatch_uid="ironrelay.tune_sqlite")
+        autodiscover_modules("relay_handlers")

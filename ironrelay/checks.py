@@ -41,7 +41,35 @@ def check_sqlite_transactions(app_configs: Any = None, **kwargs: Any) -> list[ch
     return messages
 
 
+def check_sources(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Report sources whose scheme, secrets, options or schemas are wrong; warn on unsigned ones."""
+    from ironrelay.handlers.sources import SourceConfigError, build_source
+
+    try:
+        sources = RelaySettings.from_django().SOURCES
+    except Exception:
+        return []  # check_settings reports it
+    messages: list[checks.CheckMessage] = []
+    for name, config in sources.items():
+        try:
+            source = build_source(name, config)
+        except SourceConfigError as exc:
+            messages.append(checks.Error(str(exc), id="ironrelay.E002"))
+            continue
+        if not source.scheme.requires_secrets and not settings.DEBUG:
+            messages.append(
+                checks.Warning(
+                    f"IRONRELAY['SOURCES'][{name!r}] uses scheme {source.scheme.name!r}: anyone "
+                    "can post webhooks to it, and DEBUG is off.",
+                    hint="Use a signed scheme in production; 'none' is for local development.",
+                    id="ironrelay.W002",
+                )
+            )
+    return messages
+
+
 def register_all() -> None:
     """Register IronRelay's checks with Django."""
     checks.register(check_settings, "ironrelay")
+    checks.register(check_sources, "ironrelay")
     checks.register(check_sqlite_transactions, "ironrelay", checks.Tags.database)

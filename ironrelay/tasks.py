@@ -19,6 +19,18 @@ if TYPE_CHECKING:
 _registry: dict[str, TaskFunction] = {}
 
 
+@dataclasses.dataclass(frozen=True)
+class TaskContext:
+    """What a ``takes_context`` task is told about the attempt it runs in."""
+
+    task_result: Task
+    attempt: int
+
+    @property
+    def is_last_attempt(self) -> bool:
+        return self.attempt >= self.task_result.max_attempts
+
+
 class TaskNotFound(LookupError):
     """A stored task path no longer names an importable @task function."""
 
@@ -42,6 +54,7 @@ class TaskFunction:
     timeout: float | None = None
     delay: float | None = None
     run_after: datetime | None = None
+    takes_context: bool = False  # pass a TaskContext as the first argument
 
     def __post_init__(self) -> None:
         if self.delay is not None and self.run_after is not None:
@@ -134,8 +147,10 @@ def get_task(path: str) -> TaskFunction:
         pass
     try:
         found = import_string(path)
-    except ImportError as exc:
-        raise TaskNotFound(f"Task {path!r} could not be imported: {exc}") from exc
+    except Exception as exc:  # an import can fail in any way, not only with ImportError
+        raise TaskNotFound(
+            f"Task {path!r} could not be imported: {type(exc).__name__}: {exc}"
+        ) from exc
     if isinstance(found, TaskFunction):
         return found
     raise TaskNotFound(f"{path!r} is not an IronRelay task (is the @task decorator missing?)")

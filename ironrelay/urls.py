@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
+
+from ironrelay.views import IncomingWebhookView
 
 app_name = "ironrelay"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("incoming/<str:source>/", IncomingWebhookView.as_view(), name="incoming"),
+]

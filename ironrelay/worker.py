@@ -23,7 +23,7 @@ from ironrelay import queue
 from ironrelay.conf import get_settings
 from ironrelay.models import Task
 from ironrelay.queue import Outcome
-from ironrelay.tasks import TaskNotFound, get_task
+from ironrelay.tasks import TaskContext, TaskNotFound, get_task
 
 logger = logging.getLogger("ironrelay.worker")
 
@@ -52,8 +52,11 @@ def execute(task: Task) -> Outcome:
         definition = get_task(task.task_path)
     except TaskNotFound as exc:
         return _failure(task, exc, started_at, permanent=True)
+    args = task.args
+    if definition.takes_context:
+        args = [TaskContext(task_result=task, attempt=task.attempts), *args]
     try:
-        value = definition.func(*task.args, **task.kwargs)
+        value = definition.func(*args, **task.kwargs)
     except Exception as exc:  # a task's failure is data, never the worker's crash
         return _failure(task, exc, started_at, permanent=False)
     finally:
@@ -233,7 +236,10 @@ class Worker:
 
     def _run_one(self, entry: _Running) -> Outcome:
         entry.started = time.monotonic()
-        outcome = execute(entry.task)
+        try:
+            outcome = execute(entry.task)
+        except BaseException as exc:
+            outcome = _failure(entry.task, exc, timezone.now(), permanent=False)
         self._finished.put(outcome)
         self._wake.set()
         return outcome

@@ -29,6 +29,7 @@ elif DB == "postgres":
             "HOST": os.environ.get("PGHOST", "127.0.0.1"),
             "PORT": os.environ.get("PGPORT", "5432"),
             "CONN_MAX_AGE": 60,
+            "TEST": {"NAME": f"test_ironrelay_{os.getpid()}"},
         }
     }
 elif DB == "mysql":
@@ -41,7 +42,11 @@ elif DB == "mysql":
             "HOST": os.environ.get("MYSQL_HOST", "127.0.0.1"),
             "PORT": os.environ.get("MYSQL_PORT", "3306"),
             "OPTIONS": {"charset": "utf8mb4"},
-            "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+            "TEST": {
+                "NAME": f"test_ironrelay_{os.getpid()}",
+                "CHARSET": "utf8mb4",
+                "COLLATION": "utf8mb4_unicode_ci",
+            },
             "CONN_MAX_AGE": 60,
         }
     }
@@ -91,8 +96,50 @@ TEMPLATES = [
 STATIC_URL = "/static/"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# Test-only secrets, generated for this suite; they protect nothing.
+STRIPE_SECRET = "whsec_test_stripe_0123456789"
+GITHUB_SECRET = "It's a Secret to Everybody"
+STANDARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
 IRONRELAY = {
     "RETRY_BACKOFF": 0.01,
     "RETRY_JITTER": 0.0,
     "WORKER_POLL_INTERVAL": 0.05,
+    "SOURCES": {
+        "test": {"scheme": "none"},
+        "stripe": {"scheme": "stripe", "secrets": [STRIPE_SECRET, "whsec_old_rotated_secret"]},
+        "github": {"scheme": "github", "secrets": [GITHUB_SECRET]},
+        "slack": {"scheme": "slack", "secrets": ["slack-signing-secret-for-tests"]},
+        "shopify": {"scheme": "shopify", "secrets": ["shopify-secret-for-tests"]},
+        "standard": {"scheme": "standard", "secrets": [STANDARD_SECRET]},
+        "gitlab": {
+            "scheme": "token",
+            "secrets": ["gitlab-token-for-tests"],
+            "header": "X-Gitlab-Token",
+        },
+        "partner": {
+            "scheme": "hmac-sha256",
+            "secrets": ["partner-secret-for-tests"],
+            "header": "X-Signature",
+            "prefix": "sha256=",
+            "id_header": "X-Delivery",
+            "schema": {
+                "type": "object",
+                "required": ["event", "amount"],
+                "properties": {
+                    "event": {"type": "string"},
+                    "amount": {"type": "integer", "minimum": 0},
+                },
+            },
+        },
+        "typed": {
+            "scheme": "none",
+            "id_key": "id",
+            "schemas": {
+                "order.created": {"type": "object", "required": ["order_id"]},
+                "*": {"type": "object", "required": ["event"]},
+            },
+        },
+        "small": {"scheme": "none", "max_body": 100},
+    },
 }

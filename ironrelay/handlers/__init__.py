@@ -1,0 +1,1 @@
+"""Incoming webhook handling: the @on_webhook registry, sources, validation and dispatch."""

@@ -64,12 +64,12 @@ def test_worker_marks_task_failed_after_max_attempts(caplog):
 
 
 def test_worker_fails_unimportable_task_naming_it():
-    Task.objects.create(task_path="shop.tasks.removed_long_ago", max_attempts=5)
+    Task.objects.create(task_path="gone_app.tasks.removed_long_ago", max_attempts=5)
     noop.defer(1)
     run_burst()
-    gone = Task.objects.get(task_path="shop.tasks.removed_long_ago")
+    gone = Task.objects.get(task_path="gone_app.tasks.removed_long_ago")
     assert gone.status == "failed" and gone.attempts == 1
-    assert "shop.tasks.removed_long_ago" in gone.errors[0]["message"]
+    assert "gone_app.tasks.removed_long_ago" in gone.errors[0]["message"]
     assert Task.objects.get(task_path=noop.path).status == "success"
 
 
@@ -118,3 +118,14 @@ def test_worker_stop_finishes_running_task_and_releases_unstarted_ones():
     noops = Task.objects.filter(task_path=noop.path)
     assert noops.filter(status="pending", attempts=0).count() == 20
     assert not Task.objects.filter(status="running").exists()
+
+
+def test_worker_fails_task_whose_module_raises_on_import(tmp_path, monkeypatch):
+    (tmp_path / "broken_tasks_module.py").write_text("raise RuntimeError('import-time bug')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    Task.objects.create(task_path="broken_tasks_module.fn", max_attempts=3)
+    run_burst()
+    stored = Task.objects.get()
+    assert stored.status == "failed" and stored.attempts == 1
+    assert "broken_tasks_module.fn" in stored.errors[0]["message"]
+    assert "import-time bug" in stored.errors[0]["message"]

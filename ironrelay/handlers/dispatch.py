@@ -1,0 +1,118 @@
+"""Storing accepted webhooks and running their @on_webhook handlers as queued tasks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ironrelay.handlers.registry import WebhookHandler, handler_by_path, handlers_for
+from ironrelay.models import HandlerRun, IncomingWebhook
+from ironrelay.signals import webhook_received
+from ironrelay.tasks import TaskContext, task
+
+logger = logging.getLogger("ironrelay.incoming")
+
+
+class HandlerGone(LookupError):
+    """A stored handler path is no longer registered with @on_webhook."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The result of storing a webhook: the record and whether it repeats an earlier one."""
+
+    webhook: IncomingWebhook
+    duplicate: bool = False
+
+
+def store(**fields: Any) -> Stored:
+    """Store a verified webhook; queue its handlers and send webhook_received on commit."""
+    source, delivery_id = fields["source"], fields.get("delivery_id")
+    if delivery_id:
+        earlier = IncomingWebhook.objects.filter(source=source, delivery_id=delivery_id).first()
+        if earlier is not None:
+            return Stored(earlier, duplicate=True)
+    try:
+        with transaction.atomic():
+            webhook = IncomingWebhook.objects.create(**fields)
+            if webhook.status != IncomingWebhook.Status.INVALID:
+                queue_handlers(webhook)
+    except IntegrityError:
+        # The same delivery id arrived twice at once; the other request stored it.
+        earlier = IncomingWebhook.objects.filter(source=source, delivery_id=delivery_id).first()
+        if earlier is None:
+            raise
+        return Stored(earlier, duplicate=True)
+    if webhook.status != IncomingWebhook.Status.INVALID:
+        transaction.on_commit(lambda: _announce(webhook))
+    return Stored(webhook)
+
+
+def _announce(webhook: IncomingWebhook) -> None:
+    for receiver, result in webhook_received.send_robust(sender=IncomingWebhook, webhook=webhook):
+        if isinstance(result, Exception):
+            logger.error(
+                "webhook_received receiver %r failed for webhook #%s: %r",
+                receiver,
+                webhook.pk,
+                result,
+            )
+
+
+def queue_handlers(webhook: IncomingWebhook) -> list[HandlerRun]:
+    """Queue one task per matching handler (in the caller's transaction)."""
+    handlers = handlers_for(webhook.source, webhook.event)
+    if not handlers:
+        IncomingWebhook.objects.filter(pk=webhook.pk).update(
+            status=IncomingWebhook.Status.PROCESSED
+        )
+        webhook.status = IncomingWebhook.Status.PROCESSED
+        return []
+    return [_queue_one(webhook, handler) for handler in handlers]
+
+
+def _queue_one(webhook: IncomingWebhook, handler: WebhookHandler) -> HandlerRun:
+    queued = run_handler.using(**handler.task_options).defer(webhook.pk, handler.path)
+    return HandlerRun.objects.create(webhook=webhook, handler=handler.path, task=queued)
+
+
+def replay(webhook: IncomingWebhook) -> list[HandlerRun]:
+    """Run the webhook's handlers again, as new tasks; earlier runs stay in the history."""
+    with transaction.atomic():
+        HandlerRun.objects.filter(webhook=webhook).update(replayed=True)
+        IncomingWebhook.objects.filter(pk=webhook.pk).update(status=IncomingWebhook.Status.RECEIVED)
+        webhook.status = IncomingWebhook.Status.RECEIVED
+        return queue_handlers(webhook)
+
+
+@task(takes_context=True)
+def run_handler(context: TaskContext, webhook_id: int, handler_path: str) -> str:
+    """Run one handler on one stored webhook (the task every handler run is)."""
+    run = HandlerRun.objects.select_related("webhook").get(task_id=context.task_result.pk)
+    handler = handler_by_path(handler_path)
+    try:
+        if handler is None:
+            raise HandlerGone(f"Webhook handler {handler_path!r} is no longer registered")
+        handler.func(run.webhook)
+    except Exception:
+        if context.is_last_attempt:
+            _finish(run, HandlerRun.Status.FAILED)
+        raise
+    _finish(run, HandlerRun.Status.SUCCESS)
+    return f"{handler_path} handled webhook #{webhook_id}"
+
+
+def _finish(run: HandlerRun, status: str) -> None:
+    HandlerRun.objects.filter(pk=run.pk).update(status=status, finished_at=timezone.now())
+    webhooks = IncomingWebhook.objects.filter(pk=run.webhook_id)
+    if status == HandlerRun.Status.FAILED:
+        webhooks.update(status=IncomingWebhook.Status.FAILED)
+        return
+    current = HandlerRun.objects.filter(webhook_id=run.webhook_id, replayed=False)
+    if not current.exclude(status=HandlerRun.Status.SUCCESS).exists():
+        # Each finishing handler checks after writing its own status, so the last one sees all.
+        webhooks.update(status=IncomingWebhook.Status.PROCESSED)

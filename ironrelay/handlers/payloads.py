@@ -1,0 +1,81 @@
+"""Turning a request body into a payload, and finding its event name and delivery id."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+
+class BadPayload(ValueError):
+    """The body cannot be parsed as JSON or form data."""
+
+
+def parse_body(body: bytes, content_type: str) -> Any:
+    """Parse a JSON or form-encoded body; raise BadPayload with a reason otherwise."""
+    if not body.strip():
+        raise BadPayload("the body is empty")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadPayload("the body is not UTF-8") from None
+    if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        return _parse_form(text)
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise BadPayload(f"the body is not valid JSON: {exc}") from None
+
+
+def _parse_form(text: str) -> dict[str, Any]:
+    try:
+        fields = parse_qs(text, keep_blank_values=True, strict_parsing=True)
+    except ValueError as exc:
+        raise BadPayload(f"the body is not valid form data: {exc}") from None
+    flat: dict[str, Any] = {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
+    # Slack interactivity and similar senders put a JSON document in a "payload" field.
+    if set(flat) == {"payload"} and isinstance(flat["payload"], str):
+        try:
+            return {"payload": json.loads(flat["payload"])}
+        except ValueError:
+            pass
+    return flat
+
+
+def dig(payload: Any, dotted_key: str) -> str:
+    """Return payload["a"]["b"] for "a.b" as text, or "" when absent or not a scalar."""
+    value = payload
+    for part in dotted_key.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return ""
+        value = value[part]
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+Place = tuple[str, str]  # ("json", dotted key in the payload) or ("header", header name)
+
+# Where each scheme's senders put the event name and the delivery id; the first place that
+# holds a value wins.
+NATURAL_PLACES: dict[str, tuple[tuple[Place, ...], tuple[Place, ...]]] = {
+    "stripe": ((("json", "type"),), (("json", "id"),)),
+    "github": ((("header", "X-GitHub-Event"),), (("header", "X-GitHub-Delivery"),)),
+    "standard": ((("json", "type"),), (("header", "webhook-id"), ("header", "svix-id"))),
+    "shopify": ((("header", "X-Shopify-Topic"),), (("header", "X-Shopify-Webhook-Id"),)),
+    "slack": (
+        (("json", "event.type"), ("json", "type"), ("json", "command"), ("json", "payload.type")),
+        (("json", "event_id"),),
+    ),
+}
+GENERIC_PLACES: tuple[tuple[Place, ...], tuple[Place, ...]] = ((("json", "event"),), ())
+
+
+def read_places(places: tuple[Place, ...], payload: Any, headers: Mapping[str, str]) -> str:
+    """Return the first non-empty value found in `places` ("" when none has one)."""
+    for kind, name in places:
+        value = str(headers.get(name, "")).strip() if kind == "header" else dig(payload, name)
+        if value:
+            return value
+    return ""

@@ -1,0 +1,69 @@
+"""jsonschema validation of incoming payloads: one schema per source, or one per event."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from jsonschema import validators
+from jsonschema.exceptions import SchemaError
+from jsonschema.protocols import Validator
+
+MAX_MESSAGES = 20
+
+
+class SchemaConfigError(ValueError):
+    """A configured schema cannot be loaded or is not a valid JSON Schema."""
+
+
+def load_schema(value: dict[str, Any] | str, *, label: str) -> Validator:
+    """Return a validator for an inline schema dict or a path to a JSON file."""
+    if isinstance(value, str):
+        path = Path(value)
+        if not path.is_absolute():
+            path = Path(getattr(settings, "BASE_DIR", Path.cwd())) / path
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SchemaConfigError(
+                f"{label}: cannot load JSON schema file {path}: {exc}"
+            ) from None
+    if not isinstance(value, dict):
+        raise SchemaConfigError(f"{label}: a schema must be a dict or a path to a JSON file")
+    cls = validators.validator_for(value)
+    try:
+        cls.check_schema(value)
+    except SchemaError as exc:
+        raise SchemaConfigError(f"{label}: not a valid JSON Schema: {exc.message}") from None
+    return cls(value, format_checker=cls.FORMAT_CHECKER)
+
+
+class PayloadSchemas:
+    """The schemas of one source: `schema` for every event, `schemas` by event name ("*" too)."""
+
+    def __init__(self, source: str, schema: Any = None, schemas: dict[str, Any] | None = None):
+        label = f"IRONRELAY['SOURCES'][{source!r}]"
+        self.default = load_schema(schema, label=f"{label}['schema']") if schema else None
+        if schemas is not None and not isinstance(schemas, dict):
+            raise SchemaConfigError(f"{label}['schemas'] must map event names to schemas")
+        self.by_event = {
+            event: load_schema(value, label=f"{label}['schemas'][{event!r}]")
+            for event, value in (schemas or {}).items()
+        }
+
+    def validator_for(self, event: str) -> Validator | None:
+        """Return the validator that applies to `event`, if any."""
+        return self.by_event.get(event) or self.by_event.get("*") or self.default
+
+    def validate(self, event: str, payload: Any) -> list[dict[str, str]]:
+        """Return validation messages (path and message), empty when the payload is valid."""
+        validator = self.validator_for(event)
+        if validator is None:
+            return []
+        found = sorted(validator.iter_errors(payload), key=lambda e: list(map(str, e.path)))
+        return [
+            {"path": error.json_path, "message": error.message[:500]}
+            for error in found[:MAX_MESSAGES]
+        ]

@@ -1,0 +1,116 @@
+"""The incoming webhook endpoint: verify -> parse -> validate -> store -> dispatch."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from django.db import DatabaseError
+from django.http import HttpRequest, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from ironrelay.handlers import dispatch
+from ironrelay.handlers.payloads import BadPayload, parse_body
+from ironrelay.handlers.sources import Source, get_source
+from ironrelay.models import IncomingWebhook
+from ironrelay.signing import SignatureError
+
+logger = logging.getLogger("ironrelay.incoming")
+
+
+class BodyTooLarge(ValueError):
+    """The request body is larger than the source allows."""
+
+
+def _error(status: int, message: str, **extra: object) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class IncomingWebhookView(View):
+    """POST /ironrelay/incoming/<source>/ for every source in IRONRELAY["SOURCES"]."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, source: str) -> JsonResponse:
+        config = get_source(source)
+        if config is None:
+            return _error(404, f"unknown webhook source {source!r}")
+        try:
+            body = self.read_body(request, config.max_body)
+        except BodyTooLarge as exc:
+            return _error(413, str(exc))
+        try:
+            config.scheme.verify(body, request.headers)
+        except SignatureError as exc:
+            logger.warning("Rejected webhook for source %r: %s", source, exc)
+            return _error(401, f"signature verification failed: {exc}")
+        try:
+            payload = parse_body(body, request.content_type or "")
+        except BadPayload as exc:
+            return _error(400, str(exc))
+        if _is_slack_url_check(config, payload):
+            return JsonResponse({"challenge": str(payload.get("challenge", ""))})
+        try:
+            return self.store(request, config, payload)
+        except DatabaseError:
+            logger.exception("Could not store a webhook for source %r", source)
+            response = _error(503, "temporarily unable to store the webhook; retry later")
+            response["Retry-After"] = "10"
+            return response
+
+    def read_body(self, request: HttpRequest, limit: int) -> bytes:
+        """Read at most `limit` bytes of body, or raise BodyTooLarge."""
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            raise BodyTooLarge(f"body of {declared} bytes is larger than the {limit} allowed")
+        body = request.read(limit + 1)
+        if len(body) > limit:
+            raise BodyTooLarge(f"body is larger than the {limit} bytes allowed")
+        return body
+
+    def store(self, request: HttpRequest, source: Source, payload: object) -> JsonResponse:
+        """Validate and store the payload, then answer the sender."""
+        event, delivery_id = source.identify(payload, request.headers)
+        errors = source.schemas.validate(event, payload)
+        status = IncomingWebhook.Status.INVALID if errors else IncomingWebhook.Status.RECEIVED
+        stored = dispatch.store(
+            source=source.name,
+            event=event,
+            delivery_id=None if errors else (delivery_id or None),
+            payload=payload,
+            headers=source.headers_to_store(request.headers),
+            remote_addr=_remote_addr(request),
+            status=status,
+            errors=errors,
+        )
+        webhook = stored.webhook
+        if errors:
+            logger.warning("Webhook #%s from %r failed schema validation", webhook.pk, source.name)
+            return _error(422, "payload failed schema validation", id=webhook.pk, errors=errors)
+        body = {"id": webhook.pk, "status": webhook.status}
+        if stored.duplicate:
+            return JsonResponse({**body, "duplicate": True}, status=200)
+        return JsonResponse(body, status=202)
+
+
+def _is_slack_url_check(source: Source, payload: object) -> bool:
+    # Slack checks a new Events URL by asking it to echo a challenge; that is not an event.
+    return (
+        source.scheme.name == "slack"
+        and isinstance(payload, dict)
+        and payload.get("type") == "url_verification"
+    )
+
+
+def _remote_addr(request: HttpRequest) -> str | None:
+    address = request.META.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None

@@ -1,0 +1,49 @@
+"""A webhook posted over real HTTP to a live server, handled by a real worker process."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import pytest
+import requests
+
+from ironrelay.handlers.sources import get_source
+from ironrelay.models import IncomingWebhook
+from tests.testapp.models import Execution
+
+pytestmark = pytest.mark.acceptance
+
+
+def wait_until(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_signed_webhook_over_http_is_handled_by_worker_process(live_server, start_worker):
+    worker = start_worker("--concurrency", "2")
+    body = json.dumps({"id": "evt_live", "type": "invoice.paid"}).encode()
+    headers = {"Content-Type": "application/json", **get_source("stripe").scheme.sign(body)}
+    url = f"{live_server.url}/ironrelay/incoming/stripe/"
+
+    response = requests.post(url, data=body, headers=headers, timeout=10)
+    assert response.status_code == 202
+    webhook_id = response.json()["id"]
+    assert wait_until(
+        lambda: IncomingWebhook.objects.get(pk=webhook_id).status == "processed", timeout=60
+    )
+    assert Execution.objects.filter(label="invoice:invoice.paid").count() == 1
+
+    assert requests.post(url, data=body, headers=headers, timeout=10).status_code == 200
+    forged = {**headers, "Stripe-Signature": headers["Stripe-Signature"].replace("v1=", "v1=0")}
+    assert requests.post(url, data=body, headers=forged, timeout=10).status_code == 401
+
+    worker.send_signal(signal.SIGTERM)
+    output, _ = worker.communicate(timeout=60)
+    assert worker.returncode == 0, output
+    assert Execution.objects.filter(label="invoice:invoice.paid").count() == 1

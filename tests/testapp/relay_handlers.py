@@ -1,0 +1,27 @@
+"""Webhook handlers of the test app (autodiscovered like any app's relay_handlers)."""
+
+from __future__ import annotations
+
+from ironrelay import on_webhook
+from tests.testapp.models import Execution
+
+
+@on_webhook("test", "ping")
+def on_ping(webhook) -> None:
+    Execution.objects.create(label=f"ping:{webhook.pk}", value=webhook.payload.get("value", 0))
+
+
+@on_webhook("test", "*")
+def on_any_test_event(webhook) -> None:
+    Execution.objects.create(label=f"any:{webhook.pk}")
+
+
+@on_webhook("stripe", "invoice.*")
+def on_invoice(webhook) -> None:
+    Execution.objects.create(label=f"invoice:{webhook.event}")
+
+
+@on_webhook("test", "explode", max_attempts=2, retry_backoff=0.01, retry_jitter=0)
+def exploding(webhook) -> None:
+    Execution.objects.create(label=f"explode:{webhook.pk}")
+    raise RuntimeError(f"handler exploded on webhook {webhook.pk}")
