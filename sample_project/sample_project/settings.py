@@ -69,9 +69,23 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"ironrelay": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "ironrelay": {"handlers": ["console"], "level": "INFO"},
+        "shop": {"handlers": ["console"], "level": "INFO"},
+    },
 }
+
+# Demo secrets for local development only; real projects read them from the environment.
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_sample_stripe_secret")
+GITHUB_WEBHOOK_SECRET = os.environ.get("GITHUB_WEBHOOK_SECRET", "sample-github-secret")
 
 IRONRELAY: dict = {
     "WORKER_POLL_INTERVAL": 0.5,
+    "SOURCES": {
+        # Unsigned, so the README's curl example works as written (a system check warns when
+        # DEBUG is off).
+        "test": {"scheme": "none"},
+        "stripe": {"scheme": "stripe", "secrets": [STRIPE_WEBHOOK_SECRET]},
+        "github": {"scheme": "github", "secrets": [GITHUB_WEBHOOK_SECRET]},
+    },
 }

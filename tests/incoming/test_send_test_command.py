@@ -1,0 +1,38 @@
+"""ironrelay_send_test posts a correctly signed webhook to a running server."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from ironrelay.models import IncomingWebhook
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.parametrize(
+    "source, event",
+    [
+        ("stripe", "payment_intent.succeeded"),
+        ("github", "push"),
+        ("slack", "app_mention"),
+        ("shopify", "orders/create"),
+        ("standard", "invoice.paid"),
+        ("gitlab", "push"),
+    ],
+)
+def test_send_test_is_accepted_and_stored_with_event(live_server, capsys, source, event):
+    call_command("ironrelay_send_test", source, "--event", event, "--url", live_server.url)
+    assert "-> 202" in capsys.readouterr().out
+    stored = IncomingWebhook.objects.get()
+    assert (stored.source, stored.event) == (source, event)
+
+
+def test_send_test_unknown_source_names_known_ones():
+    with pytest.raises(CommandError, match="stripe"):
+        call_command("ironrelay_send_test", "nope")
+
+
+def test_send_test_bad_data_is_an_error():
+    with pytest.raises(CommandError, match="not valid JSON"):
+        call_command("ironrelay_send_test", "stripe", "--data", "{bad")
