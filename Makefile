@@ -10,12 +10,14 @@ DB_EXTRA := $(if $(filter mysql,$(DB)),mysqlclient,)
 
 .PHONY: run test lint format venv venv-dev sample-setup clean
 
-## make run: set up and start the sample project (server on :8000 and one worker; Ctrl-C stops both)
+## make run: set up and start the sample project (server on :8000, one worker, the demo webhook
+## receiver on :8001); Ctrl-C stops them all
 run: sample-setup
 	@cd sample_project; \
 	  echo "Sample project: http://127.0.0.1:8000/  (admin and dashboard login: admin / admin)"; \
 	  $(PY) manage.py ironrelay_worker & worker=$$!; \
-	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	  $(PY) manage.py demo_receiver & receiver=$$!; \
+	  trap 'kill -TERM $$worker $$receiver 2>/dev/null; wait $$worker $$receiver' EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:8000
 
 sample-setup: venv

@@ -20,3 +20,8 @@ class IronRelayConfig(AppConfig):
         checks.register_all()
         connection_created.connect(db.tune_sqlite, dispatch_uid="ironrelay.tune_sqlite")
         autodiscover_modules("relay_handlers")
+
+        from ironrelay.conf import get_settings
+        from ironrelay.outgoing.triggers import register_from_settings
+
+        register_from_settings(get_settings().OUTGOING_MODELS)

@@ -49,6 +49,19 @@ class RelaySettings:
 
     # Outgoing webhooks
     OUTGOING_MODELS: dict[str, dict[str, Any]] = field(default_factory=dict)
+    OUTGOING_QUEUE: str | None = None  # queue of delivery tasks (default: DEFAULT_QUEUE)
+    # Seconds before each retry, after the first attempt (Standard Webhooks' recommendation).
+    OUTGOING_RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+    OUTGOING_RETRY_JITTER: float = 0.1
+    OUTGOING_RETRY_AFTER_MAX: float = 3600.0  # cap on a receiver's Retry-After
+    OUTGOING_CONNECT_TIMEOUT: float = 5.0
+    OUTGOING_READ_TIMEOUT: float = 15.0
+    OUTGOING_RESPONSE_MAX_CHARS: int = 10_000  # response body kept per attempt
+    OUTGOING_ALLOW: tuple[str, ...] = ()  # CIDRs and host names exempt from the SSRF guard
+    ENDPOINT_DISABLE_AFTER_FAILURES: int = 10  # consecutive deliveries that gave up
+    ENDPOINT_DISABLE_AFTER_DAYS: float = 5.0  # failing without a success for this long
+    SECRET_ROTATION_OVERLAP: float = 86400.0  # seconds an old secret keeps signing
+    ENCRYPTION_KEYS: tuple[str, ...] = ()  # Fernet keys; default: derived from SECRET_KEY
 
     # Retention (ironrelay_prune)
     RETENTION_DAYS: float = 30.0

@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Model, Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from ironrelay.models import Task
+from ironrelay.models import Delivery, IncomingWebhook, OutgoingWebhook, Task
 
 
-def prunable() -> list[tuple[type[Model], Q]]:
-    """Return (model, filter) pairs describing finished records and when they finished."""
+def finished_before(cutoff: datetime) -> list[QuerySet]:
+    """Return querysets of finished records older than `cutoff`, children before parents."""
+    done_tasks = [Task.Status.SUCCESS, Task.Status.FAILED, Task.Status.CANCELLED]
+    unfinished_deliveries = Delivery.objects.filter(status=Delivery.Status.PENDING)
     return [
-        (Task, Q(status__in=[Task.Status.SUCCESS, Task.Status.FAILED, Task.Status.CANCELLED])),
+        IncomingWebhook.objects.filter(received_at__lt=cutoff).exclude(
+            status=IncomingWebhook.Status.RECEIVED
+        ),
+        # A message goes (with its deliveries and attempts) once none of them is pending.
+        OutgoingWebhook.objects.filter(created_at__lt=cutoff).exclude(
+            Q(pk__in=unfinished_deliveries.values("message_id"))
+        ),
+        Task.objects.filter(status__in=done_tasks, finished_at__lt=cutoff),
     ]
-
-
-def _date_field(model: type[Model]) -> str:
-    return {Task: "finished_at"}[model]
 
 
 def prune(days: float, *, dry_run: bool = False) -> dict[str, int]:
     """Delete (or, with dry_run, count) finished records older than `days`; return counts."""
     cutoff = timezone.now() - timedelta(days=days)
-    counts = {}
-    for model, finished in prunable():
-        old = model._default_manager.filter(finished, **{f"{_date_field(model)}__lt": cutoff})
-        counts[model._meta.label] = (
-            old.count() if dry_run else old.delete()[1].get(model._meta.label, 0)
-        )
+    counts: dict[str, int] = {}
+    for queryset in finished_before(cutoff):
+        label = queryset.model._meta.label
+        if dry_run:
+            counts[label] = queryset.count()
+        else:
+            counts[label] = queryset.delete()[1].get(label, 0)
     return counts

@@ -105,6 +105,13 @@ IRONRELAY = {
     "RETRY_BACKOFF": 0.01,
     "RETRY_JITTER": 0.0,
     "WORKER_POLL_INTERVAL": 0.05,
+    "OUTGOING_ALLOW": ["127.0.0.1/32"],
+    "OUTGOING_RETRY_SCHEDULE": [0.01, 0.01, 0.01],
+    "OUTGOING_RETRY_JITTER": 0,
+    "OUTGOING_MODELS": {
+        "testapp.Product": {"events": ["created", "updated", "deleted"]},
+        "testapp.Note": {"events": ["created"], "serializer": "tests.testapp.tasks.note_payload"},
+    },
     "SOURCES": {
         "test": {"scheme": "none"},
         "stripe": {"scheme": "stripe", "secrets": [STRIPE_SECRET, "whsec_old_rotated_secret"]},

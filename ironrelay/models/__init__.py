@@ -1,6 +1,16 @@
 """IronRelay's models: the task queue, workers, and incoming and outgoing webhooks."""
 
 from ironrelay.models.incoming import HandlerRun, IncomingWebhook
+from ironrelay.models.outgoing import Delivery, DeliveryAttempt, Endpoint, OutgoingWebhook
 from ironrelay.models.task import Task, Worker
 
-__all__ = ["HandlerRun", "IncomingWebhook", "Task", "Worker"]
+__all__ = [
+    "Delivery",
+    "DeliveryAttempt",
+    "Endpoint",
+    "HandlerRun",
+    "IncomingWebhook",
+    "OutgoingWebhook",
+    "Task",
+    "Worker",
+]

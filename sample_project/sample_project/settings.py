@@ -81,6 +81,10 @@ GITHUB_WEBHOOK_SECRET = os.environ.get("GITHUB_WEBHOOK_SECRET", "sample-github-s
 
 IRONRELAY: dict = {
     "WORKER_POLL_INTERVAL": 0.5,
+    # Order changes become outgoing webhooks: shop.order.created / updated / deleted.
+    "OUTGOING_MODELS": {"shop.Order": {"events": ["created", "updated", "deleted"]}},
+    # The demo receiver runs on this machine; real endpoints never may (SSRF guard).
+    "OUTGOING_ALLOW": ["127.0.0.1/32"],
     "SOURCES": {
         # Unsigned, so the README's curl example works as written (a system check warns when
         # DEBUG is off).

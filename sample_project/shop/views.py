@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from shop.models import EmailLog
+from ironrelay import send_webhook
+from shop.models import EmailLog, Order
 from shop.tasks import flaky_sync, send_email
 
 
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        if request.POST.get("action") == "flaky":
+        action = request.POST.get("action")
+        if action == "flaky":
             flaky_sync.defer(1)
+        elif action == "order":
+            Order.objects.create(customer_email="ann@example.com", total=Decimal("42.50"))
+        elif action == "pay":
+            order = Order.objects.filter(paid=False).order_by("id").first()
+            if order:
+                order.paid = True
+                order.save()
+        elif action == "custom":
+            send_webhook("invoice.paid", {"invoice": "INV-1", "amount": "42.50"})
         else:
             send_email.defer(int(request.POST.get("user_id") or 10))
         return redirect("home")
-    return render(request, "shop/home.html", {"emails": EmailLog.objects.order_by("-id")[:10]})
+    context = {
+        "emails": EmailLog.objects.order_by("-id")[:10],
+        "orders": Order.objects.order_by("-id")[:10],
+    }
+    return render(request, "shop/home.html", context)

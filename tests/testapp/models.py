@@ -7,3 +7,26 @@ class Execution(models.Model):
     label = models.CharField(max_length=100, db_index=True)
     value = models.IntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
+
+
+class Product(models.Model):
+    """A model registered for outgoing events, with fields of every awkward JSON type."""
+
+    name = models.CharField(max_length=100)
+    price = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    code = models.UUIDField(null=True, blank=True)
+    released = models.DateField(null=True, blank=True)
+    manual = models.FileField(upload_to="manuals/", blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Note(models.Model):
+    """A model registered for 'created' only, with a custom serializer."""
+
+    text = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return self.text

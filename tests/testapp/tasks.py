@@ -47,3 +47,7 @@ def sleepy(seconds: float) -> None:
     import time
 
     time.sleep(seconds)
+
+
+def note_payload(note) -> dict:
+    return {"note": note.text.upper()}

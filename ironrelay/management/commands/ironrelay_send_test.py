@@ -21,9 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("source", help="A source name from IRONRELAY['SOURCES'].")
         parser.add_argument("--event", default="ping", help="Event name to send.")
         parser.add_argument("--data", default="{}", help="JSON object merged into the payload.")
-        parser.add_argument(
-            "--url", default="http://127.0.0.1:8000", help="The server's base URL."
-        )
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="The server's base URL.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["source"]

@@ -1,0 +1,179 @@
+"""Outgoing webhooks: receiving endpoints, messages, and each delivery with its attempts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.db import models
+from django.utils import timezone
+
+from ironrelay import crypto
+from ironrelay.handlers.registry import event_matches
+from ironrelay.signing import generate_secret
+
+
+def new_message_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+class Endpoint(models.Model):
+    """A URL that receives signed webhooks for the event types it subscribes to."""
+
+    id = models.BigAutoField(primary_key=True)
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=255, blank=True, default="")
+    event_types = models.JSONField(
+        default=list, blank=True, help_text='Exact names, prefixes like "shop.order.*", or "*".'
+    )
+    is_active = models.BooleanField(default=True)
+    secret_encrypted = models.TextField(editable=False)
+    # [{"secret": <encrypted>, "expires_at": <ISO time>}]: old secrets that still sign.
+    previous_secrets = models.JSONField(default=list, blank=True, editable=False)
+    signing_key_encrypted = models.TextField(blank=True, default="", editable=False)  # whsk_ key
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)  # deliveries that gave up
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=255, blank=True, default="")
+    disabled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.description or self.url
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.secret_encrypted:
+            self.secret = generate_secret()
+        super().save(*args, **kwargs)
+
+    @property
+    def secret(self) -> str:
+        """The primary signing secret (whsec_...), decrypted."""
+        return crypto.decrypt(self.secret_encrypted)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.secret_encrypted = crypto.encrypt(value)
+
+    @property
+    def masked_secret(self) -> str:
+        return crypto.mask(self.secret)
+
+    @property
+    def signing_key(self) -> str:
+        """The Ed25519 private key (whsk_...) for v1a signatures, or ""."""
+        return crypto.decrypt(self.signing_key_encrypted) if self.signing_key_encrypted else ""
+
+    @signing_key.setter
+    def signing_key(self, value: str) -> None:
+        self.signing_key_encrypted = crypto.encrypt(value) if value else ""
+
+    def signing_secrets(self, now: datetime | None = None) -> list[str]:
+        """The primary secret, then rotated-out secrets that have not expired."""
+        now = now or timezone.now()
+        old = [
+            crypto.decrypt(entry["secret"])
+            for entry in self.previous_secrets
+            if datetime.fromisoformat(entry["expires_at"]) > now
+        ]
+        return [self.secret, *old]
+
+    def rotate_secret(self, new_secret: str | None = None, overlap: float | None = None) -> str:
+        """Make a new primary secret; the old one keeps signing for `overlap` seconds."""
+        from ironrelay.conf import get_settings
+
+        overlap = get_settings().SECRET_ROTATION_OVERLAP if overlap is None else overlap
+        now = timezone.now()
+        expires = (now + timedelta(seconds=overlap)).isoformat()
+        kept = [e for e in self.previous_secrets if datetime.fromisoformat(e["expires_at"]) > now]
+        self.previous_secrets = [{"secret": self.secret_encrypted, "expires_at": expires}, *kept]
+        self.secret = new_secret or generate_secret()
+        return self.secret
+
+    def accepts(self, event_type: str) -> bool:
+        """Return whether this endpoint subscribes to `event_type`."""
+        return any(event_matches(pattern, event_type) for pattern in self.event_types)
+
+
+class OutgoingWebhook(models.Model):
+    """One event to send: the same message (and webhook-id) goes to every subscribed endpoint."""
+
+    id = models.CharField(max_length=40, primary_key=True, default=new_message_id, editable=False)
+    event_type = models.CharField(max_length=255)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at"], name="ironrelay_out_created"),
+            models.Index(fields=["event_type", "created_at"], name="ironrelay_out_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.id}"
+
+
+class Delivery(models.Model):
+    """One message to one endpoint, with its attempts."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"  # waiting for its first attempt or a retry
+        DELIVERED = "delivered"
+        FAILED = "failed"  # gave up: retries exhausted, 410 Gone, or endpoint disabled
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.ForeignKey(
+        OutgoingWebhook, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "endpoint"], name="ironrelay_delivery_once")
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="ironrelay_dl_status"),
+            models.Index(fields=["endpoint", "status", "created_at"], name="ironrelay_dl_endpoint"),
+            models.Index(fields=["created_at"], name="ironrelay_dl_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} -> endpoint {self.endpoint_id} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One POST of a delivery: what was sent and what came back."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    url = models.URLField(max_length=2000)
+    request_headers = models.JSONField(default=dict)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict)
+    response_body = models.TextField(blank=True, default="")
+    duration_ms = models.FloatField(default=0)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["delivery", "number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of delivery {self.delivery_id}"
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and self.status_code is not None and 200 <= self.status_code < 300

@@ -1,0 +1,249 @@
+"""Delivering one message to one endpoint: sign, POST, record the attempt, schedule a retry."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from django.db.models import F
+from django.utils import timezone
+
+from ironrelay import http
+from ironrelay.conf import get_settings
+from ironrelay.models import Delivery, DeliveryAttempt, Endpoint
+from ironrelay.signals import endpoint_disabled
+from ironrelay.signing import sign_standard
+from ironrelay.tasks import task
+
+logger = logging.getLogger("ironrelay.outgoing")
+
+
+def message_body(delivery: Delivery) -> bytes:
+    """Return the JSON body every endpoint gets for the delivery's message."""
+    message = delivery.message
+    document = {
+        "type": message.event_type,
+        "timestamp": message.created_at.isoformat().replace("+00:00", "Z"),
+        "data": message.payload,
+    }
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def signed_headers(delivery: Delivery, body: bytes, now: datetime) -> dict[str, str]:
+    """Return Standard Webhooks headers: v1 for every live secret, v1a when a key is set."""
+    endpoint = delivery.endpoint
+    timestamp = int(now.timestamp())
+    keys = [endpoint.signing_key] if endpoint.signing_key else []
+    return {
+        "Content-Type": "application/json",
+        "webhook-id": delivery.message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign_standard(
+            delivery.message_id, timestamp, body, endpoint.signing_secrets(now), keys
+        ),
+    }
+
+
+@task(max_attempts=3)  # covers crashes; HTTP failures follow OUTGOING_RETRY_SCHEDULE below
+def deliver(message_id: str, endpoint_id: int, manual: bool = False) -> str:
+    """Make one delivery attempt (the task every delivery attempt is)."""
+    delivery = Delivery.objects.select_related("message", "endpoint").get(
+        message_id=message_id, endpoint_id=endpoint_id
+    )
+    if delivery.status == Delivery.Status.DELIVERED:
+        return "already delivered"
+    if not delivery.endpoint.is_active:
+        _finish(delivery, Delivery.Status.FAILED, error="endpoint is disabled")
+        return "endpoint disabled"
+    result = attempt(delivery)
+    if result.ok:
+        _on_success(delivery)
+        return f"delivered ({result.status_code})"
+    _on_failure(delivery, result, manual)
+    return f"attempt {delivery.attempts} failed: {result.error or result.status_code}"
+
+
+def attempt(delivery: Delivery) -> http.HttpResult:
+    """POST the message once and record what happened."""
+    conf = get_settings()
+    now = timezone.now()
+    body = message_body(delivery)
+    headers = signed_headers(delivery, body, now)
+    result = http.post(
+        delivery.endpoint.url,
+        body,
+        headers,
+        connect_timeout=conf.OUTGOING_CONNECT_TIMEOUT,
+        read_timeout=conf.OUTGOING_READ_TIMEOUT,
+        allow=conf.OUTGOING_ALLOW,
+        max_body=conf.OUTGOING_RESPONSE_MAX_CHARS,
+    )
+    number = delivery.attempts + 1
+    DeliveryAttempt.objects.create(
+        delivery=delivery,
+        number=number,
+        at=now,
+        url=delivery.endpoint.url,
+        request_headers={**headers, "User-Agent": http.USER_AGENT},
+        status_code=result.status_code,
+        response_headers=result.headers,
+        response_body=result.body,
+        duration_ms=result.duration_ms,
+        error=result.error,
+    )
+    delivery.attempts = number
+    delivery.last_attempt_at = now
+    delivery.last_status_code = result.status_code
+    delivery.last_error = result.error[:500] or ("" if result.ok else f"HTTP {result.status_code}")
+    return result
+
+
+def _on_success(delivery: Delivery) -> None:
+    _finish(delivery, Delivery.Status.DELIVERED)
+    Endpoint.objects.filter(pk=delivery.endpoint_id).update(
+        consecutive_failures=0, failing_since=None
+    )
+
+
+def _on_failure(delivery: Delivery, result: http.HttpResult, manual: bool) -> None:
+    endpoint = delivery.endpoint
+    Endpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(
+        failing_since=delivery.last_attempt_at
+    )
+    if result.status_code == 410:
+        _finish(delivery, Delivery.Status.FAILED)
+        disable(endpoint, "the endpoint answered 410 Gone")
+        return
+    delay = None if (manual or result.blocked) else retry_delay(delivery.attempts, result)
+    if delay is None:
+        _finish(delivery, Delivery.Status.FAILED)
+        Endpoint.objects.filter(pk=endpoint.pk).update(
+            consecutive_failures=F("consecutive_failures") + 1
+        )
+    else:
+        delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+        delivery.save(update_fields=_progress_fields)
+        deliver.using(
+            run_after=delivery.next_attempt_at, queue=get_settings().OUTGOING_QUEUE
+        ).defer(delivery.message_id, endpoint.pk)
+    logger.warning(
+        "Delivery of %s to endpoint %s failed (attempt %s: %s); %s",
+        delivery.message_id,
+        endpoint.pk,
+        delivery.attempts,
+        delivery.last_error,
+        f"retry in {delay:.0f} s" if delay is not None else "giving up",
+    )
+    _disable_if_failing(endpoint.pk)
+
+
+_progress_fields = [
+    "status",
+    "attempts",
+    "last_attempt_at",
+    "next_attempt_at",
+    "finished_at",
+    "last_status_code",
+    "last_error",
+]
+
+
+def _finish(delivery: Delivery, status: str, error: str = "") -> None:
+    delivery.status = status
+    delivery.finished_at = timezone.now()
+    delivery.next_attempt_at = None
+    if error:
+        delivery.last_error = error
+    delivery.save(update_fields=_progress_fields)
+
+
+def retry_delay(attempts_made: int, result: http.HttpResult) -> float | None:
+    """Return seconds until the next attempt, or None when the schedule is exhausted."""
+    conf = get_settings()
+    schedule = conf.OUTGOING_RETRY_SCHEDULE
+    if attempts_made > len(schedule):
+        return None
+    delay = float(schedule[attempts_made - 1])
+    delay *= 1 + random.uniform(-conf.OUTGOING_RETRY_JITTER, conf.OUTGOING_RETRY_JITTER)
+    if result.status_code in (429, 503):
+        header = next((v for k, v in result.headers.items() if k.lower() == "retry-after"), "")
+        asked = parse_retry_after(header)
+        if asked is not None:
+            delay = min(max(asked, 1.0), conf.OUTGOING_RETRY_AFTER_MAX)
+    return max(delay, 0.0)
+
+
+def parse_retry_after(value: str) -> float | None:
+    """Read a Retry-After header: seconds, or an HTTP date."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max((when - timezone.now()).total_seconds(), 0.0)
+
+
+def _disable_if_failing(endpoint_id: int) -> None:
+    conf = get_settings()
+    endpoint = Endpoint.objects.get(pk=endpoint_id)
+    if not endpoint.is_active:
+        return
+    if endpoint.consecutive_failures >= conf.ENDPOINT_DISABLE_AFTER_FAILURES:
+        disable(endpoint, f"{endpoint.consecutive_failures} deliveries in a row failed")
+    elif endpoint.failing_since and timezone.now() - endpoint.failing_since >= timedelta(
+        days=conf.ENDPOINT_DISABLE_AFTER_DAYS
+    ):
+        disable(endpoint, f"failing since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC")
+
+
+def disable(endpoint: Endpoint, reason: str) -> None:
+    """Stop delivering to an endpoint, log it and send the endpoint_disabled signal."""
+    changed = Endpoint.objects.filter(pk=endpoint.pk, is_active=True).update(
+        is_active=False, disabled_reason=reason[:255], disabled_at=timezone.now()
+    )
+    if changed:
+        endpoint.is_active, endpoint.disabled_reason = False, reason[:255]
+        logger.warning("Endpoint %s (%s) disabled: %s", endpoint.pk, endpoint.url, reason)
+        endpoint_disabled.send(sender=Endpoint, endpoint=endpoint, reason=reason)
+
+
+def enable(endpoint: Endpoint) -> None:
+    """Deliver to an endpoint again, with a clean failure record."""
+    Endpoint.objects.filter(pk=endpoint.pk).update(
+        is_active=True,
+        disabled_reason="",
+        disabled_at=None,
+        consecutive_failures=0,
+        failing_since=None,
+    )
+
+
+def redeliver(delivery: Delivery) -> None:
+    """Queue one more attempt of a delivery now (no automatic retries after it)."""
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.PENDING, finished_at=None, next_attempt_at=timezone.now()
+    )
+    deliver.using(queue=get_settings().OUTGOING_QUEUE).defer(
+        delivery.message_id, delivery.endpoint_id, manual=True
+    )
+
+
+def redeliver_failed(endpoint: Endpoint, since: datetime) -> int:
+    """Queue a new attempt of every failed delivery to `endpoint` created since `since`."""
+    failed = list(
+        Delivery.objects.filter(
+            endpoint=endpoint, status=Delivery.Status.FAILED, created_at__gte=since
+        )
+    )
+    for delivery in failed:
+        redeliver(delivery)
+    return len(failed)

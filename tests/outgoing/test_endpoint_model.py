@@ -1,0 +1,96 @@
+"""Endpoint secrets: generated, encrypted at rest, masked, rotated."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from ironrelay.crypto import SecretUnreadable
+from ironrelay.models import Endpoint
+
+pytestmark = pytest.mark.django_db
+
+
+def raw_column(endpoint: Endpoint) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT secret_encrypted FROM ironrelay_endpoint WHERE id = %s", [endpoint.pk]
+        )
+        return cursor.fetchone()[0]
+
+
+def test_blank_secret_is_generated_as_whsec():
+    endpoint = Endpoint.objects.create(url="https://example.com/hook", event_types=["*"])
+    assert endpoint.secret.startswith("whsec_") and len(endpoint.secret) > 20
+
+
+def test_secret_is_encrypted_at_rest():
+    endpoint = Endpoint.objects.create(url="https://example.com/hook")
+    stored = raw_column(endpoint)
+    assert endpoint.secret not in stored
+    assert Endpoint.objects.get(pk=endpoint.pk).secret == endpoint.secret
+
+
+def test_masked_secret_hides_the_middle():
+    endpoint = Endpoint(url="https://example.com/hook")
+    endpoint.secret = "whsec_abcdefghijklmnopqrstuvwxyz"
+    assert endpoint.masked_secret == "whsec_abcd…wxyz"
+    assert "efghijklmnopqrstuv" not in endpoint.masked_secret
+
+
+def test_str_never_shows_secret():
+    endpoint = Endpoint.objects.create(url="https://example.com/hook")
+    assert endpoint.secret not in str(endpoint) and endpoint.secret not in repr(endpoint)
+
+
+def test_rotation_keeps_old_secret_signing_until_expiry():
+    endpoint = Endpoint.objects.create(url="https://example.com/hook")
+    old = endpoint.secret
+    new = endpoint.rotate_secret(overlap=3600)
+    endpoint.save()
+    endpoint.refresh_from_db()
+    assert endpoint.secret == new != old
+    assert endpoint.signing_secrets() == [new, old]
+    later = timezone.now() + timedelta(seconds=3601)
+    assert endpoint.signing_secrets(now=later) == [new]
+
+
+def test_secret_key_change_with_fallback_keeps_secrets_readable(settings):
+    endpoint = Endpoint.objects.create(url="https://example.com/hook")
+    secret = endpoint.secret
+    with override_settings(SECRET_KEY="a-new-key", SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]):
+        assert Endpoint.objects.get(pk=endpoint.pk).secret == secret
+    with (
+        override_settings(SECRET_KEY="a-new-key", SECRET_KEY_FALLBACKS=[]),
+        pytest.raises(SecretUnreadable, match="SECRET_KEY"),
+    ):
+        _ = Endpoint.objects.get(pk=endpoint.pk).secret
+
+
+def test_explicit_encryption_keys_are_used():
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key().decode()
+    with override_settings(IRONRELAY={"ENCRYPTION_KEYS": [key]}):
+        endpoint = Endpoint.objects.create(url="https://example.com/hook")
+        assert (
+            Fernet(key.encode()).decrypt(raw_column(endpoint).encode()).decode() == endpoint.secret
+        )
+
+
+@pytest.mark.parametrize(
+    "filters, event, expected",
+    [
+        (["*"], "shop.order.created", True),
+        (["shop.order.*"], "shop.order.created", True),
+        (["shop.order.*"], "shop.invoice.paid", False),
+        (["invoice.paid"], "invoice.paid", True),
+        ([], "invoice.paid", False),
+    ],
+)
+def test_endpoint_accepts_event_filters(filters, event, expected):
+    assert Endpoint(url="https://x.test/", event_types=filters).accepts(event) is expected
