@@ -4,9 +4,28 @@ from __future__ import annotations
 
 from django.urls import path
 
+from ironrelay.dashboard import actions, views
 from ironrelay.views import IncomingWebhookView
 
 app_name = "ironrelay"
 urlpatterns = [
     path("incoming/<str:source>/", IncomingWebhookView.as_view(), name="incoming"),
+    path("", views.overview, name="dashboard"),
+    path("summary.json", views.summary_json, name="summary_json"),
+    path("tasks/", views.task_list, name="task_list"),
+    path("tasks/retry/", actions.task_bulk_retry, name="task_bulk_retry"),
+    path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
+    path("tasks/<int:pk>/retry/", actions.task_retry, name="task_retry"),
+    path("tasks/<int:pk>/cancel/", actions.task_cancel, name="task_cancel"),
+    path("webhooks/", views.webhook_list, name="webhook_list"),
+    path("webhooks/<int:pk>/", views.webhook_detail, name="webhook_detail"),
+    path("webhooks/<int:pk>/replay/", actions.webhook_replay, name="webhook_replay"),
+    path("deliveries/", views.delivery_list, name="delivery_list"),
+    path("deliveries/<int:pk>/", views.delivery_detail, name="delivery_detail"),
+    path("deliveries/<int:pk>/redeliver/", actions.delivery_redeliver, name="delivery_redeliver"),
+    path("endpoints/", views.endpoint_list, name="endpoint_list"),
+    path("endpoints/<int:pk>/", views.endpoint_detail, name="endpoint_detail"),
+    path("endpoints/<int:pk>/enable/", actions.endpoint_enable, name="endpoint_enable"),
+    path("endpoints/<int:pk>/disable/", actions.endpoint_disable, name="endpoint_disable"),
+    path("endpoints/<int:pk>/rotate/", actions.endpoint_rotate, name="endpoint_rotate"),
 ]

@@ -1,0 +1,1 @@
+"""The staff dashboard at /ironrelay/: overview, lists, details and actions."""

@@ -1,0 +1,140 @@
+"""Figures for the overview page: counts, queue depth, workers, and the 24-hour chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Min, Model, Q, QuerySet
+from django.utils import timezone
+
+from ironrelay.conf import get_settings
+from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Task, Worker
+
+HOURS = 24
+
+
+def counts_by_status(model: type[Model], statuses: list[str]) -> dict[str, int]:
+    """Return {status: count} with every status present (one query)."""
+    return counts_by_status_for(model._default_manager.all(), statuses)
+
+
+def counts_by_status_for(queryset: QuerySet, statuses: list[str]) -> dict[str, int]:
+    """Return {status: count} over a queryset, every status present (one query)."""
+    found = dict(queryset.order_by().values_list("status").annotate(n=Count("pk")))
+    return {status: found.get(status, 0) for status in statuses}
+
+
+def summary() -> dict[str, Any]:
+    """Return the counts the overview shows and its JSON endpoint serves (three queries)."""
+    return {
+        "tasks": counts_by_status(Task, list(Task.Status.values)),
+        "incoming": counts_by_status(IncomingWebhook, list(IncomingWebhook.Status.values)),
+        "deliveries": counts_by_status(Delivery, list(Delivery.Status.values)),
+    }
+
+
+def queue_depth(now: datetime) -> list[dict[str, Any]]:
+    """Return pending tasks per queue with the age of the oldest one that is due (one query)."""
+    rows = (
+        Task.objects.filter(status=Task.Status.PENDING)
+        .order_by()
+        .values("queue_name")
+        .annotate(
+            pending=Count("pk"),
+            due=Count("pk", filter=Q(run_after__lte=now)),
+            oldest_due=Min("run_after", filter=Q(run_after__lte=now)),
+        )
+        .order_by("queue_name")
+    )
+    return [
+        {**row, "oldest_age": (now - row["oldest_due"]) if row["oldest_due"] else None}
+        for row in rows
+    ]
+
+
+def live_workers(now: datetime) -> list[Worker]:
+    """Return workers whose heartbeat is within the lease."""
+    lease = timedelta(seconds=get_settings().WORKER_LEASE)
+    return list(Worker.objects.filter(last_heartbeat__gte=now - lease).order_by("started_at"))
+
+
+def troubled_endpoints() -> list[Endpoint]:
+    """Return endpoints that are disabled or have failed since their last success."""
+    return list(
+        Endpoint.objects.filter(Q(is_active=False) | Q(failing_since__isnull=False)).order_by(
+            "is_active", "-failing_since"
+        )[:20]
+    )
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One hour of the chart: how many finished well and badly."""
+
+    start: datetime
+    ok: int
+    failed: int
+
+
+def hourly(
+    model: type[Model], time_field: str, ok_status: str, failed_status: str, now: datetime
+) -> list[Bar]:
+    """Count successes and failures per hour for the last 24 hours, in one query."""
+    end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    starts = [end - timedelta(hours=HOURS - i) for i in range(HOURS)]
+    aggregates = {}
+    for i, start in enumerate(starts):
+        window = Q(**{f"{time_field}__gte": start, f"{time_field}__lt": start + timedelta(hours=1)})
+        aggregates[f"ok{i}"] = Count("pk", filter=window & Q(status=ok_status))
+        aggregates[f"failed{i}"] = Count("pk", filter=window & Q(status=failed_status))
+    recent = model._default_manager.filter(**{f"{time_field}__gte": starts[0]})
+    values = recent.order_by().aggregate(**aggregates)
+    return [Bar(start, values[f"ok{i}"], values[f"failed{i}"]) for i, start in enumerate(starts)]
+
+
+def chart(bars: list[Bar], width: int = 720, height: int = 140) -> dict[str, Any]:
+    """Lay out bars for the inline SVG chart (stacked: successes below, failures on top)."""
+    peak = max([b.ok + b.failed for b in bars] + [1])
+    slot = width / len(bars)
+    plot = height
+    laid = []
+    for i, bar in enumerate(bars):
+        ok_h = plot * bar.ok / peak
+        failed_h = plot * bar.failed / peak
+        laid.append(
+            {
+                "x": round(i * slot + 2, 1),
+                "w": round(slot - 4, 1),
+                "ok_y": round(plot - ok_h, 1),
+                "ok_h": round(ok_h, 1),
+                "failed_y": round(plot - ok_h - failed_h, 1),
+                "failed_h": round(failed_h, 1),
+                "bar": bar,
+                "label": bar.start.strftime("%H:00") if i % 4 == 0 else "",
+            }
+        )
+    return {
+        "bars": laid,
+        "width": width,
+        "height": height,
+        "plot": plot,
+        "peak": peak,
+        "total_ok": sum(b.ok for b in bars),
+        "total_failed": sum(b.failed for b in bars),
+    }
+
+
+def overview(now: datetime | None = None) -> dict[str, Any]:
+    """Return everything the overview page shows."""
+    now = now or timezone.now()
+    return {
+        "now": now,
+        "summary": summary(),
+        "queues": queue_depth(now),
+        "workers": live_workers(now),
+        "endpoints": troubled_endpoints(),
+        "task_chart": chart(hourly(Task, "finished_at", "success", "failed", now)),
+        "delivery_chart": chart(hourly(Delivery, "finished_at", "delivered", "failed", now)),
+    }

@@ -1,0 +1,216 @@
+"""Dashboard pages: the overview, four lists and their detail pages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from ironrelay.conf import get_settings
+from ironrelay.dashboard import stats
+from ironrelay.dashboard.access import staff_view
+from ironrelay.dashboard.filters import ListFilter, paginate
+from ironrelay.models import Delivery, Endpoint, HandlerRun, IncomingWebhook, Task
+
+TASK_FILTER = ListFilter(
+    exact={"status": "status", "queue": "queue_name", "task": "task_path"},
+    search=("task_path",),
+    time_field="enqueued_at",
+)
+WEBHOOK_FILTER = ListFilter(
+    exact={"status": "status", "source": "source", "event": "event"},
+    search=("event", "delivery_id", "source"),
+    time_field="received_at",
+)
+DELIVERY_FILTER = ListFilter(
+    exact={"status": "status", "endpoint": "endpoint_id", "event": "message__event_type"},
+    search=("message__event_type", "message__id", "endpoint__url"),
+    time_field="created_at",
+)
+ENDPOINT_FILTER = ListFilter(search=("url", "description"))
+
+
+def pretty(value: Any) -> str:
+    """Return JSON indented for reading."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+@staff_view()
+def overview(request: HttpRequest) -> HttpResponse:
+    return render(request, "ironrelay/dashboard/overview.html", stats.overview())
+
+
+@staff_view()
+def summary_json(request: HttpRequest) -> JsonResponse:
+    """Serve the status counts the pages poll to refresh themselves."""
+    return JsonResponse({"at": timezone.now().isoformat(), **stats.summary()})
+
+
+@staff_view("ironrelay.view_task")
+def task_list(request: HttpRequest) -> HttpResponse:
+    tasks = Task.objects.only(
+        "id",
+        "task_path",
+        "queue_name",
+        "priority",
+        "status",
+        "enqueued_at",
+        "run_after",
+        "finished_at",
+        "attempts",
+        "max_attempts",
+    )
+    tasks, active = TASK_FILTER.apply(request, tasks)
+    queues = Task.objects.order_by().values_list("queue_name", flat=True).distinct()
+    context = {
+        "page": paginate(request, tasks.order_by("-id")),
+        "active": active,
+        "statuses": Task.Status.values,
+        "queues": sorted(queues),
+        "section": "tasks",
+    }
+    return render(request, "ironrelay/dashboard/task_list.html", context)
+
+
+@staff_view("ironrelay.view_task")
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(Task, pk=pk)
+    run = HandlerRun.objects.filter(task=task).select_related("webhook").first()
+    context = {
+        "task": task,
+        "args": pretty(task.args),
+        "kwargs": pretty(task.kwargs),
+        "result": pretty(task.return_value),
+        "errors": list(reversed(task.errors)),
+        "handler_run": run,
+        "section": "tasks",
+    }
+    return render(request, "ironrelay/dashboard/task_detail.html", context)
+
+
+@staff_view("ironrelay.view_incomingwebhook")
+def webhook_list(request: HttpRequest) -> HttpResponse:
+    webhooks = IncomingWebhook.objects.only(
+        "id", "source", "event", "delivery_id", "status", "received_at", "remote_addr"
+    )
+    webhooks, active = WEBHOOK_FILTER.apply(request, webhooks)
+    context = {
+        "page": paginate(request, webhooks.order_by("-id")),
+        "active": active,
+        "statuses": IncomingWebhook.Status.values,
+        "sources": sorted(get_settings().SOURCES),
+        "section": "webhooks",
+    }
+    return render(request, "ironrelay/dashboard/webhook_list.html", context)
+
+
+@staff_view("ironrelay.view_incomingwebhook")
+def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    webhook = get_object_or_404(IncomingWebhook, pk=pk)
+    runs = webhook.handler_runs.select_related("task").order_by("-id")
+    context = {
+        "webhook": webhook,
+        "payload": pretty(webhook.payload),
+        "headers": sorted(webhook.headers.items()),
+        "runs": runs,
+        "section": "webhooks",
+    }
+    return render(request, "ironrelay/dashboard/webhook_detail.html", context)
+
+
+@staff_view("ironrelay.view_delivery")
+def delivery_list(request: HttpRequest) -> HttpResponse:
+    deliveries = Delivery.objects.select_related("message", "endpoint").only(
+        "id",
+        "status",
+        "attempts",
+        "created_at",
+        "last_attempt_at",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "message__id",
+        "message__event_type",
+        "endpoint__id",
+        "endpoint__url",
+        "endpoint__description",
+    )
+    deliveries, active = DELIVERY_FILTER.apply(request, deliveries)
+    context = {
+        "page": paginate(request, deliveries.order_by("-id")),
+        "active": active,
+        "statuses": Delivery.Status.values,
+        "endpoints": Endpoint.objects.only("id", "url", "description"),
+        "section": "deliveries",
+    }
+    return render(request, "ironrelay/dashboard/delivery_list.html", context)
+
+
+@staff_view("ironrelay.view_delivery")
+def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    delivery = get_object_or_404(Delivery.objects.select_related("message", "endpoint"), pk=pk)
+    attempts = [
+        {
+            "attempt": attempt,
+            "request_headers": sorted(attempt.request_headers.items()),
+            "response_headers": sorted(attempt.response_headers.items()),
+        }
+        for attempt in delivery.attempt_log.order_by("-number")
+    ]
+    context = {
+        "delivery": delivery,
+        "payload": pretty(delivery.message.payload),
+        "attempts": attempts,
+        "section": "deliveries",
+    }
+    return render(request, "ironrelay/dashboard/delivery_detail.html", context)
+
+
+@staff_view("ironrelay.view_endpoint")
+def endpoint_list(request: HttpRequest) -> HttpResponse:
+    endpoints = Endpoint.objects.annotate(
+        pending=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.PENDING)),
+    )
+    endpoints, active = ENDPOINT_FILTER.apply(request, endpoints)
+    context = {
+        "page": paginate(request, endpoints.order_by("id")),
+        "active": active,
+        "section": "endpoints",
+    }
+    return render(request, "ironrelay/dashboard/endpoint_list.html", context)
+
+
+@staff_view("ironrelay.view_endpoint")
+def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_object_or_404(Endpoint, pk=pk)
+    recent = (
+        Delivery.objects.filter(endpoint=endpoint)
+        .select_related("message")
+        .only(
+            "id",
+            "status",
+            "attempts",
+            "created_at",
+            "last_status_code",
+            "last_error",
+            "message__id",
+            "message__event_type",
+        )
+        .order_by("-id")[:25]
+    )
+    counts = stats.counts_by_status_for(
+        Delivery.objects.filter(endpoint=endpoint), Delivery.Status.values
+    )
+    context = {
+        "endpoint": endpoint,
+        "recent": recent,
+        "counts": counts,
+        "has_v1a": bool(endpoint.signing_key_encrypted),
+        "previous_secrets": len(endpoint.signing_secrets()) - 1,
+        "section": "endpoints",
+    }
+    return render(request, "ironrelay/dashboard/endpoint_detail.html", context)
