@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.db.models import Count, Min, Model, Q, QuerySet
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from ironrelay.conf import get_settings
@@ -81,17 +83,24 @@ class Bar:
 def hourly(
     model: type[Model], time_field: str, ok_status: str, failed_status: str, now: datetime
 ) -> list[Bar]:
-    """Count successes and failures per hour for the last 24 hours, in one query."""
+    """Count successes and failures per hour for the last 24 hours, in one grouped query."""
     end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    starts = [end - timedelta(hours=HOURS - i) for i in range(HOURS)]
-    aggregates = {}
-    for i, start in enumerate(starts):
-        window = Q(**{f"{time_field}__gte": start, f"{time_field}__lt": start + timedelta(hours=1)})
-        aggregates[f"ok{i}"] = Count("pk", filter=window & Q(status=ok_status))
-        aggregates[f"failed{i}"] = Count("pk", filter=window & Q(status=failed_status))
-    recent = model._default_manager.filter(**{f"{time_field}__gte": starts[0]})
-    values = recent.order_by().aggregate(**aggregates)
-    return [Bar(start, values[f"ok{i}"], values[f"failed{i}"]) for i, start in enumerate(starts)]
+    first = end - timedelta(hours=HOURS)
+    rows = (
+        model._default_manager.filter(
+            **{f"{time_field}__gte": first, "status__in": [ok_status, failed_status]}
+        )
+        .annotate(hour=TruncHour(time_field, tzinfo=dt_timezone.utc))
+        .order_by()
+        .values_list("hour", "status")
+        .annotate(n=Count("pk"))
+    )
+    found = {(hour.astimezone(dt_timezone.utc), status): n for hour, status, n in rows}
+    starts = [first + timedelta(hours=i) for i in range(HOURS)]
+    return [
+        Bar(start, found.get((start, ok_status), 0), found.get((start, failed_status), 0))
+        for start in starts
+    ]
 
 
 def chart(bars: list[Bar], width: int = 720, height: int = 140) -> dict[str, Any]:

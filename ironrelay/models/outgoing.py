@@ -148,6 +148,7 @@ class Delivery(models.Model):
             models.Index(fields=["status", "created_at"], name="ironrelay_dl_status"),
             models.Index(fields=["endpoint", "status", "created_at"], name="ironrelay_dl_endpoint"),
             models.Index(fields=["created_at"], name="ironrelay_dl_created"),
+            models.Index(fields=["status", "finished_at"], name="ironrelay_dl_finished"),
         ]
 
     def __str__(self) -> str:

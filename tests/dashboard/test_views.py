@@ -326,3 +326,29 @@ class TestQueryCounts:
         for url in urls:
             with django_assert_max_num_queries(10):
                 assert admin_client.get(url).status_code == 200
+
+
+class TestChart:
+    def test_hourly_counts_put_each_finish_in_its_hour(self):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from ironrelay.dashboard.stats import hourly
+
+        now = timezone.now().replace(minute=30)
+        for hours_ago, status in [
+            (0, "success"),
+            (0, "failed"),
+            (2, "success"),
+            (2, "success"),
+            (30, "success"),
+        ]:
+            Task.objects.create(
+                task_path="x.y", status=status, finished_at=now - timedelta(hours=hours_ago)
+            )
+        bars = hourly(Task, "finished_at", "success", "failed", now)
+        assert len(bars) == 24
+        assert (bars[-1].ok, bars[-1].failed) == (1, 1)
+        assert (bars[-3].ok, bars[-3].failed) == (2, 0)
+        assert sum(b.ok + b.failed for b in bars) == 4  # the 30-hour-old one is outside
