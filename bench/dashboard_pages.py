@@ -153,6 +153,7 @@ def report(options: argparse.Namespace) -> None:
     client = Client()
     client.force_login(User.objects.create_superuser("bench", "b@example.com", "pw"))
     task = Task.objects.filter(status="failed").order_by("-id").first()
+    webhook = IncomingWebhook.objects.order_by("-id").first()
     pages = {
         "overview": "/ironrelay/",
         "summary.json": "/ironrelay/summary.json",
@@ -163,7 +164,7 @@ def report(options: argparse.Namespace) -> None:
         "task detail": f"/ironrelay/tasks/{task.pk}/",
         "incoming": "/ironrelay/webhooks/",
         "incoming, stripe": "/ironrelay/webhooks/?source=stripe&status=failed",
-        "incoming detail": f"/ironrelay/webhooks/{IncomingWebhook.objects.order_by('-id').first().pk}/",
+        "incoming detail": f"/ironrelay/webhooks/{webhook.pk}/",
         "deliveries": "/ironrelay/deliveries/",
         "deliveries, endpoint": f"/ironrelay/deliveries/?endpoint={Endpoint.objects.first().pk}",
         "delivery detail": f"/ironrelay/deliveries/{Delivery.objects.first().pk}/",

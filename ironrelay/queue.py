@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Q, Subquery
 from django.utils import timezone
 
@@ -79,19 +79,38 @@ def _new_task(definition: TaskFunction, args: Sequence[Any], kwargs: dict, now: 
         run_after=run_after,
         max_attempts=definition.attempts_allowed,
         timeout=definition.timeout or get_settings().TASK_TIMEOUT,
+        unique_key=definition.unique_key,
     )
 
 
 def enqueue(definition: TaskFunction, args: Sequence[Any], kwargs: dict[str, Any]) -> Task:
-    """Store one pending task (inside the caller's transaction, if any) and return it."""
+    """Store one pending task (inside the caller's transaction, if any) and return it.
+
+    With a unique_key that a pending task already holds, nothing is stored: the pending task is
+    returned with ``duplicate = True``.
+    """
     record = _new_task(definition, args, kwargs, timezone.now())
-    record.save(force_insert=True)
+    if not record.unique_key:
+        record.save(force_insert=True)
+        return record
+    try:
+        with transaction.atomic(using=_db()):
+            record.save(force_insert=True)
+    except IntegrityError:
+        existing = Task.objects.filter(unique_key=record.unique_key).first()
+        if existing is None:  # it left pending in between: store ours after all
+            return enqueue(definition, args, kwargs)
+        existing.duplicate = True
+        return existing
+    record.duplicate = False
     return record
 
 
 def bulk_enqueue(definition: TaskFunction, calls: Iterable[Any]) -> list[Task]:
     """Store many pending tasks with batched INSERTs; each call is args or (args, kwargs)."""
     now = timezone.now()
+    if definition.unique_key:
+        raise TaskArgumentError(f"{definition.path}: bulk_defer() does not take a unique_key.")
     records = []
     for call in calls:
         if isinstance(call, tuple) and len(call) == 2 and isinstance(call[1], dict):
@@ -116,7 +135,12 @@ def claim_batch(worker_id: str, queues: Sequence[str], limit: int) -> list[Task]
     if queues:
         due = due.filter(queue_name__in=list(queues))
     due = due.order_by("-priority", "run_after", "id")
-    claimed = {"status": Task.Status.RUNNING, "started_at": now, "worker_id": worker_id}
+    claimed = {
+        "status": Task.Status.RUNNING,
+        "started_at": now,
+        "worker_id": worker_id,
+        "unique_key": None,  # a pending duplicate may be queued again once this one runs
+    }
     db = _db()
     with transaction.atomic(using=db):
         if connections[db].features.has_select_for_update_skip_locked:
@@ -129,6 +153,7 @@ def claim_batch(worker_id: str, queues: Sequence[str], limit: int) -> list[Task]
             for row in rows:
                 row.attempts += 1
                 row.status, row.started_at, row.worker_id = Task.Status.RUNNING, now, worker_id
+                row.unique_key = None
         else:
             # SQLite: write first, so this transaction holds the write lock before it reads.
             count = Task.objects.filter(id__in=Subquery(due.values("id")[:limit])).update(
@@ -347,6 +372,6 @@ def cancel(task: Task) -> bool:
     """Cancel a task that has not started yet."""
     return bool(
         Task.objects.filter(id=task.id, status=Task.Status.PENDING).update(
-            status=Task.Status.CANCELLED, finished_at=timezone.now()
+            status=Task.Status.CANCELLED, finished_at=timezone.now(), unique_key=None
         )
     )

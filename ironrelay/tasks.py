@@ -55,6 +55,7 @@ class TaskFunction:
     delay: float | None = None
     run_after: datetime | None = None
     takes_context: bool = False  # pass a TaskContext as the first argument
+    unique_key: str | None = None  # at most one pending task with this key
 
     def __post_init__(self) -> None:
         if self.delay is not None and self.run_after is not None:

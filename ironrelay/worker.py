@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from ironrelay import queue
 from ironrelay.conf import get_settings
+from ironrelay.db import TaskListener
 from ironrelay.models import Task
 from ironrelay.queue import Outcome
 from ironrelay.tasks import TaskContext, TaskNotFound, get_task
@@ -106,6 +107,7 @@ class Worker:
         self._pending_writes: list[Outcome] = []
         self._oldest_write = 0.0
         self._wake = threading.Event()
+        self._listener = TaskListener(self._wake)
         self._stopping = threading.Event()
         self._thread_connections: list[BaseDatabaseWrapper] = []
         self._pool = ThreadPoolExecutor(
@@ -132,14 +134,16 @@ class Worker:
         """Work until stopped (or, in burst mode, until nothing is due)."""
         conf = get_settings()
         queue.register_worker(self.id, self.queues, self.concurrency)
+        listening = self._listener.start()
         logger.info(
-            "Worker %s started: queues=%s concurrency=%s batch=%s poll=%.2fs burst=%s",
+            "Worker %s started: queues=%s concurrency=%s batch=%s poll=%.2fs burst=%s wake=%s",
             self.id,
             ",".join(self.queues) or "(all)",
             self.concurrency,
             self.batch_size,
             self.poll_interval,
             self.burst,
+            "LISTEN/NOTIFY" if listening else "polling",
         )
         next_heartbeat = next_reap = 0.0
         failures = 0
@@ -178,6 +182,7 @@ class Worker:
             self._thread_connections.append(conn)
 
     def _shutdown(self) -> None:
+        self._listener.stop()
         self._pool.shutdown(wait=True)
         for conn in self._thread_connections:
             conn.close()

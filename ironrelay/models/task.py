@@ -30,7 +30,8 @@ class Task(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=3)
     timeout = models.FloatField(null=True, blank=True)
-    unique_key = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    # Held only while the task is pending: a second pending task with the same key is refused.
+    unique_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
     worker_id = models.CharField(max_length=100, blank=True, default="")
     worker_ids = models.JSONField(default=list, blank=True)
     errors = models.JSONField(default=list, blank=True)

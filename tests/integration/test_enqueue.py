@@ -89,3 +89,35 @@ def test_bulk_defer_rejects_non_json_before_storing_anything():
     with pytest.raises(TaskArgumentError, match="argument 0"):
         noop.bulk_defer([(1,), (object(),)])
     assert not Task.objects.exists()
+
+
+def test_unique_key_refuses_a_second_pending_task_and_says_so():
+    first = noop.using(unique_key="order-42").defer(1)
+    second = noop.using(unique_key="order-42").defer(2)
+    assert first.duplicate is False
+    assert second.duplicate is True and second.pk == first.pk
+    assert Task.objects.count() == 1
+    assert noop.using(unique_key="order-43").defer(3).duplicate is False
+
+
+def test_unique_key_is_free_again_once_the_task_runs():
+    from ironrelay import queue
+
+    first = noop.using(unique_key="sync").defer(1)
+    [claimed] = queue.claim_batch("w1", [], 10)
+    assert claimed.pk == first.pk
+    again = noop.using(unique_key="sync").defer(2)
+    assert again.duplicate is False and again.pk != first.pk
+
+
+def test_unique_key_inside_outer_transaction_keeps_it_usable():
+    with transaction.atomic():
+        noop.using(unique_key="k").defer(1)
+        assert noop.using(unique_key="k").defer(2).duplicate is True
+        noop.defer(3)  # the transaction is still usable after the refused insert
+    assert Task.objects.count() == 2
+
+
+def test_bulk_defer_refuses_unique_key():
+    with pytest.raises(TaskArgumentError, match="unique_key"):
+        noop.using(unique_key="k").bulk_defer([(1,)])
