@@ -1,0 +1,1 @@
+"""The Django project every benchmarked system runs in (bench/benchproject/settings.py)."""
