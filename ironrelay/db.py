@@ -50,8 +50,10 @@ class TaskListener:
         return True
 
     def stop(self) -> None:
-        """Stop listening (the thread notices within a second)."""
+        """Stop listening and close the listening connection."""
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
 
     def _listen(self) -> None:
         while not self._stop.is_set():

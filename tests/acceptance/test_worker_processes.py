@@ -62,3 +62,25 @@ def test_worker_without_burst_keeps_polling_for_new_tasks(start_worker):
     proc.send_signal(signal.SIGINT)
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, output
+
+
+def test_sigterm_under_load_loses_nothing(start_worker):
+    from ironrelay.models import Worker
+
+    record.bulk_defer([((f"g{i}",), {"value": i}) for i in range(1500)])
+    first = start_worker("--concurrency", "4", "--batch-size", "50")
+    assert wait_until(lambda: Task.objects.filter(status="success").count() >= 100, timeout=120)
+    first.send_signal(signal.SIGTERM)
+    output, _ = first.communicate(timeout=120)
+    assert first.returncode == 0, output
+    # Nothing is left running or half-done: each task either ran or is still pending.
+    assert not Task.objects.filter(status="running").exists()
+    done = Task.objects.filter(status="success").count()
+    assert done + Task.objects.filter(status="pending").count() == 1500
+    assert Execution.objects.count() == done
+    assert not Worker.objects.exists()  # it deregistered
+    second = start_worker("--burst", "--concurrency", "4")
+    output, _ = second.communicate(timeout=240)
+    assert second.returncode == 0, output
+    runs = Counter(Execution.objects.values_list("label", flat=True))
+    assert len(runs) == 1500 and set(runs.values()) == {1}

@@ -129,3 +129,14 @@ def test_worker_fails_task_whose_module_raises_on_import(tmp_path, monkeypatch):
     assert stored.status == "failed" and stored.attempts == 1
     assert "broken_tasks_module.fn" in stored.errors[0]["message"]
     assert "import-time bug" in stored.errors[0]["message"]
+
+
+def test_worker_logs_configuration_and_progress(caplog, settings):
+    settings.IRONRELAY = {**settings.IRONRELAY, "WORKER_PROGRESS_EVERY": 10}
+    noop.bulk_defer([(i,) for i in range(25)])
+    with caplog.at_level(logging.INFO, logger="ironrelay"):
+        run_burst(concurrency=2, batch_size=5)
+    lines = [r.getMessage() for r in caplog.records if r.name == "ironrelay.worker"]
+    assert any("started: queues=(all) concurrency=2 batch=5" in line for line in lines)
+    progress = [line for line in lines if line.endswith("task(s) done")]
+    assert len(progress) >= 2
