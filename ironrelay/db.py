@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Any
 
-from django.db import connections
+from django.db import connections, router
 
 from ironrelay.conf import get_settings
 
@@ -34,9 +34,11 @@ class TaskListener:
     databases have no such thing: there the worker polls every WORKER_POLL_INTERVAL.
     """
 
-    def __init__(self, wake: threading.Event, alias: str = "default") -> None:
+    def __init__(self, wake: threading.Event, alias: str | None = None) -> None:
+        from ironrelay.models import Task
+
         self.wake = wake
-        self.alias = alias
+        self.alias = alias or router.db_for_write(Task)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
