@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 PY := $(abspath $(VENV))/bin/python
 DB_EXTRA := $(if $(filter mysql,$(DB)),mysqlclient,)
 
-.PHONY: run test lint format venv venv-dev sample-setup clean
+.PHONY: run test lint format venv venv-dev sample-setup bench clean
 
 ## make run: set up and start the sample project (server on :8000, one worker, the demo webhook
 ## receiver on :8001); Ctrl-C stops them all
@@ -46,6 +46,10 @@ venv:
 
 venv-dev: venv
 	$(PY) -m pip install -q "$(DJANGO)" -e ".[dev]" $(DB_EXTRA)
+
+## make bench: the side-by-side benchmark against the peers (bench/README.md; BENCH_ARGS=--quick)
+bench:
+	bash bench/run.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .venv-* build dist *.egg-info sample_project/db.sqlite3*
