@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 
 import pytest
 import requests
@@ -12,17 +11,9 @@ import requests
 from ironrelay.handlers.sources import get_source
 from ironrelay.models import IncomingWebhook
 from tests.testapp.models import Execution
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.acceptance
-
-
-def wait_until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_signed_webhook_over_http_is_handled_by_worker_process(live_server, start_worker):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 from collections import Counter
 
 import pytest
@@ -11,17 +10,9 @@ import pytest
 from ironrelay.models import Task
 from tests.testapp.models import Execution
 from tests.testapp.tasks import record, sleepy
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.acceptance
-
-
-def wait_until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_two_worker_processes_run_500_tasks_exactly_once(start_worker):
