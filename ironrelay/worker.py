@@ -108,6 +108,8 @@ class Worker:
         self._oldest_write = 0.0
         self._wake = threading.Event()
         self._listener = TaskListener(self._wake)
+        self._db_outages = 0  # bumped on each database error in the loop
+        self._thread_state = threading.local()
         self._stopping = threading.Event()
         self._thread_connections: list[BaseDatabaseWrapper] = []
         self._pool = ThreadPoolExecutor(
@@ -167,6 +169,11 @@ class Worker:
                         "Database error in worker loop (%s); retrying in %.1f s", exc, wait
                     )
                     close_old_connections()
+                    # Task threads drop their connections before their next task, and nobody
+                    # is reaped until every worker has had a lease to come back.
+                    self._db_outages += 1
+                    next_heartbeat = 0.0
+                    next_reap = time.monotonic() + wait + conf.WORKER_LEASE
                     self._stopping.wait(wait)
                     if self._stopping.is_set() and not self._running and not self._pending_writes:
                         break
@@ -240,6 +247,11 @@ class Worker:
         return len(tasks)
 
     def _run_one(self, entry: _Running) -> Outcome:
+        if getattr(self._thread_state, "outages", 0) != self._db_outages:
+            # This thread's kept connection may have died with the database: reconnect.
+            self._thread_state.outages = self._db_outages
+            for conn in connections.all(initialized_only=True):
+                conn.close()
         entry.started = time.monotonic()
         try:
             outcome = execute(entry.task)
