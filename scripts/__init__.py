@@ -1,0 +1,1 @@
+"""Fault and load scripts that print their figures (see scripts/README.md)."""

@@ -1,0 +1,274 @@
+"""Post 2,000 signed webhooks from 20 clients; compare with a bare one-row Django view.
+
+Serves scripts.loadproject under gunicorn on 127.0.0.1 with two ironrelay workers running, then,
+in one run and with the same server, the same 20 client threads (one requests.Session each)
+and the same number of requests:
+
+1. POST /bare/: a Django view that inserts one Execution row and answers 200 (the baseline);
+2. POST /ironrelay/incoming/github/: GitHub-signed webhooks, each with its own delivery id,
+   whose handler (scripts/loadproject/relay_handlers.py) inserts one Execution row per run.
+
+Then it waits (bounded) for the workers to run every handler. Exit status 0 only when no
+request got a 5xx or failed, every webhook was answered 202 and stored once, and each handler
+ran exactly once.
+
+    .venv/bin/python scripts/load.py --db sqlite
+    .venv/bin/python scripts/load.py --db postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+
+from _common import (
+    Processes,
+    ScratchDatabase,
+    free_port,
+    github_webhook,
+    new_session,
+    percentile,
+    print_table,
+    run_dir,
+    verdict,
+    wait_until,
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres", "mysql"], default="sqlite")
+    parser.add_argument("--requests", type=int, default=2000, help="per phase")
+    parser.add_argument("--rounds", type=int, default=4, help="alternations of the phases")
+    parser.add_argument("--clients", type=int, default=20, help="client threads")
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=1, help=">1 selects gunicorn's gthread")
+    parser.add_argument("--workers", type=int, default=2, help="ironrelay_worker processes")
+    parser.add_argument("--timeout", type=float, default=300, help="wait for handlers, seconds")
+    parser.add_argument("--keep-logs", action="store_true")
+    args = parser.parse_args()
+
+    db = ScratchDatabase.for_vendor(args.db, "load")
+    db.create()
+    try:
+        db.configure_django()
+        db.migrate()
+        with run_dir(Processes(), keep_logs=args.keep_logs) as procs:
+            figures, failures = load_run(procs, args)
+    finally:
+        db.drop()
+    print_table(f"load --db {args.db}", figures)
+    return verdict(failures)
+
+
+def load_run(procs: Processes, args: argparse.Namespace):
+    """Measure the bare view, then the webhook endpoint; wait for the handlers; judge."""
+    from django.conf import settings
+
+    from ironrelay.models import IncomingWebhook
+    from tests.testapp.models import Execution
+
+    load_before = loadavg()
+    port = free_port()
+    procs.start_gunicorn(port, workers=args.web_workers, threads=args.threads)
+    workers = [f"worker-{i + 1}" for i in range(args.workers)]
+    for name in workers:
+        procs.start_worker(name)
+    for name in workers:
+        procs.worker_id(name)
+    base = f"http://127.0.0.1:{port}"
+    # Every gunicorn process imports Django on its first request: do that before measuring.
+    warm_up = ("GET", f"{base}/ironrelay/incoming/github/", b"", {})
+    hammer(Phase("warm-up"), lambda i: warm_up, range(100), args.clients)
+
+    # Alternate the two in rounds, so that other load on the machine weighs on both alike; each
+    # webhook round is followed by a wait for its handlers, so the next bare round runs alone.
+    secret = settings.GITHUB_SECRET
+    bare, hooks = Phase("bare view"), Phase("webhooks")
+    runs: Counter = Counter()
+    drains: list[float] = []
+    expected: set[str] = set()
+    per_round = args.requests // args.rounds
+    total = per_round * args.rounds
+    cpu = CpuMeter(procs, workers)
+    for start in range(0, total, per_round):
+        with cpu.measure(bare):
+            hammer(bare, make_bare(base), range(start, start + per_round), args.clients)
+        with cpu.measure(hooks):
+            hammer(hooks, make_hook(base, secret), range(start, start + per_round), args.clients)
+            posted = time.monotonic()
+            expected.update(f"load-{i}" for i in range(start, start + per_round))
+            wait_until(lambda: count_runs(runs) >= expected, args.timeout, interval=0.2)
+            drains.append(time.monotonic() - posted)
+    time.sleep(1)  # a repeat would be a late second run: give it a moment to show
+    handled = count_runs(runs) >= expected
+    stored = Counter(
+        IncomingWebhook.objects.filter(source="github").values_list("delivery_id", flat=True)
+    )
+    bare_rows = Execution.objects.filter(label="bare").count()
+    exit_codes = {name: procs.stop(name) for name in workers}
+
+    figures = [
+        (
+            "gunicorn",
+            f"{args.web_workers} x {'gthread' if args.threads > 1 else 'sync'}"
+            + (f" ({args.threads} threads)" if args.threads > 1 else ""),
+        ),
+        ("ironrelay workers", f"{args.workers} x concurrency 4"),
+        ("clients; requests per phase", f"{args.clients}; {total}"),
+        ("rounds (bare, then webhooks)", f"{args.rounds} x {per_round} requests"),
+        ("load average at start / end", f"{load_before} / {loadavg()}"),
+        *bare.rows(),
+        *hooks.rows(),
+        ("webhooks / bare, requests/s", f"{hooks.rate / bare.rate:.2f}"),
+        ("bare rows inserted", bare_rows),
+        ("webhooks stored (distinct ids)", f"{sum(stored.values())} ({len(stored)})"),
+        ("handlers run exactly once", sum(1 for d in expected if runs[d] == 1)),
+        ("handler runs (Execution rows)", sum(runs.values())),
+        ("last 202 -> all handled, s (max of rounds)", f"{max(drains):.1f}"),
+        ("workers' exit codes (SIGTERM)", exit_codes),
+    ]
+    failures = []
+    for phase in (bare, hooks):
+        bad = {k: v for k, v in phase.statuses.items() if not isinstance(k, int) or k >= 500}
+        if bad:
+            failures.append(f"{phase.name}: 5xx or failed requests {bad}")
+    if hooks.statuses != Counter({202: total}):
+        failures.append(f"webhooks not all answered 202: {dict(hooks.statuses)}")
+    if set(stored) != expected or set(stored.values()) != {1}:
+        failures.append(f"stored {sum(stored.values())} webhooks ({len(stored)} ids), not {total}")
+    if not handled or any(runs[d] != 1 for d in expected) or set(runs) - expected:
+        failures.append(f"handlers not run exactly once: {Counter(runs[d] for d in expected)}")
+    if bare_rows != total:
+        failures.append(f"bare view inserted {bare_rows} rows, not {total}")
+    if any(code != 0 for code in exit_codes.values()):
+        failures.append(f"a worker did not exit 0 on SIGTERM: {exit_codes}")
+    return figures, failures
+
+
+def make_bare(base: str) -> Callable[[int], tuple]:
+    """Return the maker of request i to the bare view."""
+    return lambda i: ("POST", f"{base}/bare/", b"{}", {"Content-Type": "application/json"})
+
+
+def make_hook(base: str, secret: str) -> Callable[[int], tuple]:
+    """Return the maker of webhook i, signed, with delivery id load-<i>."""
+    url = f"{base}/ironrelay/incoming/github/"
+    return lambda i: ("POST", url, *github_webhook(f"load-{i}", secret))
+
+
+def count_runs(runs: Counter) -> set[str]:
+    """Refill `runs` with each delivery id's handler runs; return the ids handled."""
+    from tests.testapp.models import Execution
+
+    labels = Execution.objects.filter(label__startswith="hook:").values_list("label", flat=True)
+    runs.clear()
+    runs.update(label.removeprefix("hook:") for label in labels)
+    return set(runs)
+
+
+def loadavg() -> str:
+    """Return the 1-minute load average (other jobs on the machine show here)."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+class CpuMeter:
+    """Add the CPU time gunicorn, the ironrelay workers and the clients use to a phase."""
+
+    def __init__(self, procs: Processes, workers: list[str]) -> None:
+        self.parts = {
+            "gunicorn": lambda: procs.cpu_seconds("gunicorn"),
+            "workers": lambda: procs.cpu_seconds(*workers) if workers else 0.0,
+            "clients": time.process_time,
+        }
+
+    @contextlib.contextmanager
+    def measure(self, phase: Phase) -> Iterator[None]:
+        """Count what the block uses (webhook rounds include the wait for their handlers)."""
+        before = {name: read() for name, read in self.parts.items()}
+        yield
+        for name, read in self.parts.items():
+            phase.cpu[name] += read() - before[name]
+
+
+class Phase:
+    """The answers and latencies of one batch of requests."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.statuses: Counter = Counter()
+        self.latencies: list[float] = []
+        self.seconds = 0.0
+        self.cpu: Counter = Counter()  # CPU seconds by part, see CpuMeter
+        self._lock = threading.Lock()
+
+    def note(self, status: int | str, latency: float) -> None:
+        """Record one answer."""
+        with self._lock:
+            self.statuses[status] += 1
+            self.latencies.append(latency)
+
+    @property
+    def rate(self) -> float:
+        """Return the requests answered per second of wall time."""
+        return len(self.latencies) / self.seconds
+
+    def rows(self) -> list[tuple[str, object]]:
+        """Return the phase's figures for print_table."""
+        label = self.name
+        return [
+            (f"{label}: statuses", dict(self.statuses)),
+            (f"{label}: requests/s", f"{self.rate:.0f}"),
+            (
+                f"{label}: CPU ms per request",
+                ", ".join(f"{k} {v * 1000 / len(self.latencies):.1f}" for k, v in self.cpu.items()),
+            ),
+            (
+                f"{label}: latency p50 / p95, ms",
+                f"{percentile(self.latencies, 0.5) * 1000:.1f} / "
+                f"{percentile(self.latencies, 0.95) * 1000:.1f}",
+            ),
+        ]
+
+
+def hammer(phase: Phase, make: Callable[[int], tuple], numbers: range, clients: int) -> None:
+    """Send the requests make(i) for i in `numbers` from `clients` threads into `phase`."""
+    import requests
+
+    todo = iter(numbers)
+    lock = threading.Lock()
+
+    def client() -> None:
+        session = new_session()
+        while True:
+            with lock:
+                i = next(todo, None)
+            if i is None:
+                return
+            method, url, body, headers = make(i)
+            begin = time.perf_counter()
+            try:
+                status: int | str = session.request(
+                    method, url, data=body, headers=headers, timeout=60
+                ).status_code
+            except requests.RequestException as exc:
+                status = type(exc).__name__
+            phase.note(status, time.perf_counter() - begin)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(600)
+    phase.seconds += time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The project the scripts run: the tests project plus a handler, a bare view and short leases."""

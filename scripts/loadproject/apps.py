@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LoadProjectConfig(AppConfig):
+    name = "scripts.loadproject"
+    label = "loadproject"
