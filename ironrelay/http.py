@@ -170,7 +170,8 @@ def _pick_address(target: _Target, allow: tuple[str, ...]) -> str:
         if kind is None:
             return address
         refused = refused or (address, kind)
-    assert refused is not None
+    if refused is None:  # getaddrinfo returned nothing at all
+        raise UnresolvableDestination(f"DNS lookup for {target.host} returned no address")
     address, kind = refused
     if address == target.host:
         raise BlockedDestination(f"{address} is {kind}")

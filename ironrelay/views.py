@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 
-from django.db import DatabaseError
+from django.db import Error as DatabaseError  # InterfaceError too: any driver's dead link
 from django.http import HttpRequest, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View

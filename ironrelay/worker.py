@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import FrameType
 
-from django.db import DatabaseError, close_old_connections, connections
+from django.db import Error as DatabaseError
+from django.db import close_old_connections, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 

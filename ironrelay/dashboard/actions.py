@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from ironrelay import queue
@@ -37,18 +38,21 @@ def _task_action(
 
 
 @require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
 @staff_view("ironrelay.change_task")
 def task_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return _task_action(request, pk, queue.retry, "queued for another attempt")
 
 
 @require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
 @staff_view("ironrelay.change_task")
 def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _task_action(request, pk, queue.cancel, "cancelled")
 
 
 @require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
 @staff_view("ironrelay.change_task")
 def task_bulk_retry(request: HttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:500]
@@ -61,6 +65,7 @@ def task_bulk_retry(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
 @staff_view("ironrelay.change_incomingwebhook")
 def webhook_replay(request: HttpRequest, pk: int) -> HttpResponse:
     webhook = get_object_or_404(IncomingWebhook, pk=pk)
@@ -73,6 +78,7 @@ def webhook_replay(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
 @staff_view("ironrelay.change_delivery")
 def delivery_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = get_object_or_404(Delivery.objects.select_related("endpoint"), pk=pk)
@@ -85,6 +91,7 @@ def delivery_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
 @staff_view("ironrelay.change_endpoint")
 def endpoint_enable(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(Endpoint, pk=pk)
@@ -94,6 +101,7 @@ def endpoint_enable(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
 @staff_view("ironrelay.change_endpoint")
 def endpoint_disable(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(Endpoint, pk=pk)
@@ -103,6 +111,7 @@ def endpoint_disable(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
 @staff_view("ironrelay.change_endpoint")
 def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(Endpoint, pk=pk)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -17,11 +19,22 @@ def new_message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
+def reject_credentials(url: str) -> None:
+    """Refuse user:password@ in an endpoint URL: it would be shown and stored in clear."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise ValidationError(
+            "Put no credentials in the URL: it is shown in the dashboard and stored unencrypted. "
+            "Receivers authenticate deliveries by their signature.",
+            code="credentials_in_url",
+        )
+
+
 class Endpoint(models.Model):
     """A URL that receives signed webhooks for the event types it subscribes to."""
 
     id = models.BigAutoField(primary_key=True)
-    url = models.URLField(max_length=2000)
+    url = models.URLField(max_length=2000, validators=[reject_credentials])
     description = models.CharField(max_length=255, blank=True, default="")
     event_types = models.JSONField(
         default=list, blank=True, help_text='Exact names, prefixes like "shop.order.*", or "*".'
@@ -45,6 +58,7 @@ class Endpoint(models.Model):
         return self.description or self.url
 
     def save(self, *args: object, **kwargs: object) -> None:
+        reject_credentials(self.url)
         if not self.secret_encrypted:
             self.secret = generate_secret()
         super().save(*args, **kwargs)

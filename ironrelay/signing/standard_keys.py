@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-SECRET_PREFIX = "whsec_"  # noqa: S105 -- a format prefix, not a secret
+# A format prefix, not a secret.
+SECRET_PREFIX = "whsec_"  # noqa: S105  # nosec B105
 PRIVATE_KEY_PREFIX = "whsk_"
 PUBLIC_KEY_PREFIX = "whpk_"
 SECRET_BYTES = 24

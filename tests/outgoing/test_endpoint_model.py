@@ -94,3 +94,11 @@ def test_explicit_encryption_keys_are_used():
 )
 def test_endpoint_accepts_event_filters(filters, event, expected):
     assert Endpoint(url="https://x.test/", event_types=filters).accepts(event) is expected
+
+
+def test_credentials_in_url_are_refused():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="no credentials"):
+        Endpoint.objects.create(url="https://user:secret@hooks.example.com/")
+    assert not Endpoint.objects.exists()

@@ -1,0 +1,1 @@
+"""Security tests: no secret in logs or pages, replay and SSRF refusals, dashboard access rules."""
