@@ -165,7 +165,8 @@ class Worker:
                     failures = 0
                 except DatabaseError as exc:
                     failures += 1
-                    wait = min(30.0, 0.5 * 2**failures)
+                    # Back off up to 30 s, but only a few seconds once asked to stop.
+                    wait = min(5.0 if self._stopping.is_set() else 30.0, 0.5 * 2**failures)
                     logger.error(
                         "Database error in worker loop (%s); retrying in %.1f s", exc, wait
                     )

@@ -24,7 +24,7 @@ def test_two_worker_processes_run_500_tasks_exactly_once(start_worker):
     assert wait_until(lambda: Task.objects.filter(status="success").count() == 500, timeout=240)
     for proc in workers:
         proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=60)
+        output, _ = proc.communicate(timeout=180)
         assert proc.returncode == 0, output
     runs = Counter(Execution.objects.values_list("label", flat=True))
     assert len(runs) == 500
@@ -39,7 +39,7 @@ def test_sigterm_finishes_running_task_then_exits_zero(start_worker):
     proc = start_worker("--concurrency", "2")
     assert wait_until(lambda: Task.objects.filter(status="running").exists(), timeout=30)
     proc.send_signal(signal.SIGTERM)
-    output, _ = proc.communicate(timeout=60)
+    output, _ = proc.communicate(timeout=180)
     assert proc.returncode == 0, output
     assert Task.objects.get().status == "success"
     assert "stopping" in output
@@ -51,7 +51,7 @@ def test_worker_without_burst_keeps_polling_for_new_tasks(start_worker):
     record.defer("late", value=1)
     assert wait_until(lambda: Execution.objects.filter(label="late").exists(), timeout=30)
     proc.send_signal(signal.SIGINT)
-    output, _ = proc.communicate(timeout=60)
+    output, _ = proc.communicate(timeout=180)
     assert proc.returncode == 0, output
 
 
@@ -62,7 +62,7 @@ def test_sigterm_under_load_loses_nothing(start_worker):
     first = start_worker("--concurrency", "4", "--batch-size", "50")
     assert wait_until(lambda: Task.objects.filter(status="success").count() >= 100, timeout=120)
     first.send_signal(signal.SIGTERM)
-    output, _ = first.communicate(timeout=120)
+    output, _ = first.communicate(timeout=180)
     assert first.returncode == 0, output
     # Nothing is left running or half-done: each task either ran or is still pending.
     assert not Task.objects.filter(status="running").exists()
