@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
+def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.05) -> bool:
     """Poll `predicate` until it is true or `timeout` seconds pass; return its last value."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.05)
-    return predicate()
+        time.sleep(interval)
+    return bool(predicate())

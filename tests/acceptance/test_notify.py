@@ -9,6 +9,7 @@ from django.db import connection
 
 from ironrelay.models import Task, Worker
 from tests.testapp.tasks import noop
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.acceptance
 
@@ -17,14 +18,10 @@ def test_idle_worker_picks_up_new_task(start_worker):
     notify = connection.vendor == "postgresql"
     # With NOTIFY the poll can be long: the task must run well before it would come round.
     proc = start_worker("--poll-interval", "30" if notify else "0.2")
-    deadline = time.monotonic() + 60
-    while not Worker.objects.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert wait_until(Worker.objects.exists, timeout=60)
     time.sleep(0.5)  # let the worker reach its idle wait
     task = noop.defer(1)
-    deadline = time.monotonic() + 10
-    while Task.objects.get(pk=task.pk).status != "success" and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: Task.objects.get(pk=task.pk).status == "success", timeout=10, interval=0.02)
     proc.terminate()
     output, _ = proc.communicate(timeout=30)
     assert Task.objects.get(pk=task.pk).status == "success", output

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from tests.waiting import wait_until
 
-
-def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.02) -> bool:
-    """Poll `predicate` until it is true or `timeout` seconds have passed; return its last value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
+__all__ = ["kill_sessions", "other_sessions", "wait_until"]
 
 
 def other_sessions() -> list[int]:
