@@ -16,7 +16,9 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Q, Subquery
 from django.utils import timezone
 
+from ironrelay import inserts
 from ironrelay.conf import get_settings
+from ironrelay.inserts import NewTask
 from ironrelay.models import Task, Worker
 from ironrelay.tasks import TaskArgumentError, TaskNotFound, get_task
 
@@ -41,18 +43,17 @@ class Outcome:
 # -- enqueue -------------------------------------------------------------------------------------
 
 
-def check_json(path: str, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
-    """Raise TaskArgumentError naming the first argument that JSON cannot store."""
+def check_json(path: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[str, str]:
+    """Return args and kwargs as JSON text; raise TaskArgumentError naming what JSON cannot hold."""
     try:
-        json.dumps([args, kwargs], allow_nan=False)
-        return
+        return _strict_json(args), _strict_json(kwargs)
     except (TypeError, ValueError):
         pass
     labelled = [(f"argument {i}", value) for i, value in enumerate(args)]
     labelled += [(f"keyword argument {key!r}", value) for key, value in kwargs.items()]
     for label, value in labelled:
         try:
-            json.dumps(value, allow_nan=False)
+            _strict_json(value)
         except (TypeError, ValueError) as exc:
             raise TaskArgumentError(
                 f"Cannot defer {path}: {label} ({type(value).__name__}) is not JSON "
@@ -61,25 +62,37 @@ def check_json(path: str, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
     raise TaskArgumentError(f"Cannot defer {path}: keyword names must be strings.")
 
 
-def _new_task(definition: TaskFunction, args: Sequence[Any], kwargs: dict, now: datetime) -> Task:
-    check_json(definition.path, args, kwargs)
+_strict_json = json.JSONEncoder(allow_nan=False).encode
+
+
+def _template(definition: TaskFunction, now: datetime) -> NewTask:
+    """Return the values a task of this definition, deferred now, gets (no arguments yet)."""
     if definition.run_after is not None:
         run_after = definition.run_after
     elif definition.delay:
         run_after = now + timedelta(seconds=definition.delay)
     else:
         run_after = now
-    return Task(
+    return NewTask(
         task_path=definition.path,
         queue_name=definition.queue_name,
         priority=definition.priority,
-        args=list(args),
-        kwargs=kwargs,
+        args=[],
+        kwargs={},
+        args_json="[]",
+        kwargs_json="{}",
         enqueued_at=now,
         run_after=run_after,
         max_attempts=definition.attempts_allowed,
         timeout=definition.timeout or get_settings().TASK_TIMEOUT,
         unique_key=definition.unique_key,
+    )
+
+
+def _with_arguments(template: NewTask, args: Sequence[Any], kwargs: dict[str, Any]) -> NewTask:
+    args_json, kwargs_json = check_json(template.task_path, args, kwargs)
+    return template._replace(
+        args=list(args), kwargs=kwargs, args_json=args_json, kwargs_json=kwargs_json
     )
 
 
@@ -89,15 +102,14 @@ def enqueue(definition: TaskFunction, args: Sequence[Any], kwargs: dict[str, Any
     With a unique_key that a pending task already holds, nothing is stored: the pending task is
     returned with ``duplicate = True``.
     """
-    record = _new_task(definition, args, kwargs, timezone.now())
-    if not record.unique_key:
-        record.save(force_insert=True)
-        return record
+    new = _with_arguments(_template(definition, timezone.now()), args, kwargs)
+    if not new.unique_key:
+        return inserts.insert_one(new, _db())
     try:
         with transaction.atomic(using=_db()):
-            record.save(force_insert=True)
+            record = inserts.insert_one(new, _db())
     except IntegrityError:
-        existing = Task.objects.filter(unique_key=record.unique_key).first()
+        existing = Task.objects.filter(unique_key=new.unique_key).first()
         if existing is None:  # it left pending in between: store ours after all
             return enqueue(definition, args, kwargs)
         existing.duplicate = True
@@ -108,17 +120,17 @@ def enqueue(definition: TaskFunction, args: Sequence[Any], kwargs: dict[str, Any
 
 def bulk_enqueue(definition: TaskFunction, calls: Iterable[Any]) -> list[Task]:
     """Store many pending tasks with batched INSERTs; each call is args or (args, kwargs)."""
-    now = timezone.now()
     if definition.unique_key:
         raise TaskArgumentError(f"{definition.path}: bulk_defer() does not take a unique_key.")
-    records = []
+    template = _template(definition, timezone.now())
+    news = []
     for call in calls:
         if isinstance(call, tuple) and len(call) == 2 and isinstance(call[1], dict):
             args, kwargs = call
         else:
             args, kwargs = call, {}
-        records.append(_new_task(definition, list(args), kwargs, now))
-    return Task.objects.bulk_create(records, batch_size=1000)
+        news.append(_with_arguments(template, args, kwargs))
+    return inserts.insert_many(news, _db())
 
 
 # -- claim and complete (the worker's side) -------------------------------------------------------

@@ -31,7 +31,7 @@ class Task(models.Model):
     max_attempts = models.PositiveIntegerField(default=3)
     timeout = models.FloatField(null=True, blank=True)
     # Held only while the task is pending: a second pending task with the same key is refused.
-    unique_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    unique_key = models.CharField(max_length=255, null=True, blank=True)
     worker_id = models.CharField(max_length=100, blank=True, default="")
     worker_ids = models.JSONField(default=list, blank=True)
     errors = models.JSONField(default=list, blank=True)
@@ -45,6 +45,11 @@ class Task(models.Model):
                 name="ironrelay_task_claim",
             ),
             models.Index(fields=["status", "finished_at"], name="ironrelay_task_finished"),
+        ]
+        # A constraint rather than unique=True: on PostgreSQL that would add a second index
+        # (varchar_pattern_ops, for LIKE) that every defer() pays for and nothing uses.
+        constraints = [
+            models.UniqueConstraint(fields=["unique_key"], name="ironrelay_task_unique_key"),
         ]
         # Every index costs each defer(); running tasks are found through the claim index.
 

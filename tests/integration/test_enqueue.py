@@ -121,3 +121,34 @@ def test_unique_key_inside_outer_transaction_keeps_it_usable():
 def test_bulk_defer_refuses_unique_key():
     with pytest.raises(TaskArgumentError, match="unique_key"):
         noop.using(unique_key="k").bulk_defer([(1,)])
+
+
+def _fields(task: Task) -> dict:
+    return {field.attname: getattr(task, field.attname) for field in Task._meta.concrete_fields}
+
+
+def test_defer_returns_the_record_as_stored():
+    returned = send_email.using(delay=30).defer(10, cc=["a@example.com"])
+    assert returned.pk is not None and not returned._state.adding
+    assert _fields(returned) == _fields(Task.objects.get(pk=returned.pk))
+
+
+def test_bulk_defer_returns_records_as_stored_past_one_statement():
+    from ironrelay.inserts import UNNEST_CHUNK
+
+    calls = [((i,), {"n": str(i)}) for i in range(UNNEST_CHUNK + 3)]
+    returned = record.bulk_defer(calls)
+    assert len(returned) == len(calls)
+    stored = {task.pk: task for task in Task.objects.all()}
+    assert len(stored) == len(calls)
+    for call, task in zip(calls, returned, strict=True):
+        if task.pk is None:  # MySQL's bulk INSERT reports no ids
+            continue
+        assert (task.args, task.kwargs) == ([call[0][0]], call[1])
+        assert _fields(task) == _fields(stored[task.pk])
+
+
+def test_bulk_defer_keeps_each_calls_arguments_apart():
+    awkward = ["", "it's", 'quote " and \\ backslash', "{not json}", "ünïcode ✓", None, [1, {"a": []}]]
+    record.bulk_defer([((value,), {}) for value in awkward])
+    assert [task.args for task in Task.objects.order_by("id")] == [[v] for v in awkward]
