@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from adapters import SYSTEM_KEYS, get_system
-from databases import Postgres
+from databases import MariaDB, Postgres
 from report import raw_runs, table
 from workloads import Counts
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
-VENDORS = ("postgres", "sqlite")
+VENDORS = ("postgres", "sqlite", "mysql")
 WORKLOADS = ("enqueue_single", "enqueue_bulk", "drain_1", "drain_2", "latency")
 CHILD_TIMEOUT = 1800.0  # seconds one (system, database) run may take before it is stopped
 
@@ -178,8 +178,8 @@ def machine() -> list[str]:
         memory = "unknown RAM"
     return [
         f"{os.cpu_count()} cores ({cpu}), {memory}, {platform.system()} {platform.release()}",
-        f"Python {platform.python_version()}; PostgreSQL {Postgres.server_version()} on "
-        f"127.0.0.1; SQLite {sqlite3.sqlite_version}",
+        f"Python {platform.python_version()}; PostgreSQL {Postgres.server_version()} and "
+        f"MariaDB {MariaDB.server_version()} on 127.0.0.1; SQLite {sqlite3.sqlite_version}",
     ]
 
 
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="Small counts, 1 run: for iterating.")
     parser.add_argument("--runs", type=int, help="Runs per system (default 3, or 1 with --quick).")
     parser.add_argument("--systems", default=",".join(SYSTEM_KEYS), help="Comma-separated.")
-    parser.add_argument("--databases", default=",".join(VENDORS), help="postgres,sqlite")
+    parser.add_argument("--databases", default=",".join(VENDORS), help="postgres,sqlite,mysql")
     parser.add_argument(
         "--workloads", default=None, help=f"Comma-separated subset of {','.join(WORKLOADS)}."
     )

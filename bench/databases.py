@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import tempfile
@@ -113,6 +114,93 @@ class SQLite(Database):
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
+class MariaDB(Database):
+    """MariaDB (or MySQL) on 127.0.0.1:3306 as root; it has no template databases, so the
+    template is a second database whose tables are copied back with CREATE TABLE ... LIKE."""
+
+    vendor = "mysql"
+
+    def __init__(self, name: str = PG_NAME) -> None:
+        self.name = name
+        self.template = f"{name}_template"
+
+    @staticmethod
+    def _connect(database: str | None = None):
+        import MySQLdb
+
+        kwargs = {"db": database} if database else {}
+        return MySQLdb.connect(host="127.0.0.1", port=3306, user="root", passwd="", **kwargs)
+
+    def _admin(self, *statements: str) -> None:
+        conn = self._connect()
+        try:
+            cursor = conn.cursor()
+            for statement in statements:
+                cursor.execute(statement)
+        finally:
+            conn.close()
+
+    def _copy(self, source: str, target: str) -> None:
+        conn = self._connect(source)
+        try:
+            cursor = conn.cursor()
+            cursor.execute("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")
+            tables = [row[0] for row in cursor.fetchall()]
+            cursor.execute(f"DROP DATABASE IF EXISTS `{target}`")
+            cursor.execute(f"CREATE DATABASE `{target}`")
+            cursor.execute("SET FOREIGN_KEY_CHECKS = 0")
+            for table in tables:
+                cursor.execute(f"CREATE TABLE `{target}`.`{table}` LIKE `{source}`.`{table}`")
+                cursor.execute(f"INSERT INTO `{target}`.`{table}` SELECT * FROM `{table}`")
+            conn.commit()
+        finally:
+            conn.close()
+
+    def create_empty(self) -> None:
+        self._admin(
+            f"DROP DATABASE IF EXISTS `{self.name}`",
+            f"DROP DATABASE IF EXISTS `{self.template}`",
+            f"CREATE DATABASE `{self.name}`",
+        )
+
+    def snapshot(self) -> None:
+        self._copy(self.name, self.template)
+
+    def restore(self) -> None:
+        # Connections a killed worker left behind would hold metadata locks: end them first.
+        conn = self._connect()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(
+                "SELECT id FROM information_schema.processlist WHERE db = %s", [self.name]
+            )
+            for (thread_id,) in cursor.fetchall():
+                with contextlib.suppress(Exception):
+                    cursor.execute(f"KILL {int(thread_id)}")
+        finally:
+            conn.close()
+        self._copy(self.template, self.name)
+
+    def drop(self) -> None:
+        self._admin(
+            f"DROP DATABASE IF EXISTS `{self.name}`",
+            f"DROP DATABASE IF EXISTS `{self.template}`",
+        )
+
+    @staticmethod
+    def server_version() -> str:
+        try:
+            conn = MariaDB._connect()
+        except Exception as exc:
+            return f"unreachable ({exc})"
+        try:
+            cursor = conn.cursor()
+            cursor.execute("SELECT VERSION()")
+            return str(cursor.fetchone()[0])
+        finally:
+            conn.close()
+
+
 def for_vendor(vendor: str) -> Database:
-    """Return a fresh Database object for 'postgres' or 'sqlite'."""
-    return Postgres() if vendor == "postgres" else SQLite()
+    """Return a fresh Database object for 'postgres', 'sqlite' or 'mysql'."""
+    return {"postgres": Postgres, "sqlite": SQLite, "mysql": MariaDB}[vendor]()

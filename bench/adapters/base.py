@@ -48,7 +48,7 @@ class System:
     key = ""  # BENCH_SYSTEM value and module name
     label = ""  # column header
     distribution = ""  # PyPI distribution whose version is printed
-    databases: tuple[str, ...] = ("postgres", "sqlite")
+    databases: tuple[str, ...] = ("postgres", "sqlite", "mysql")
     installed_apps: tuple[str, ...] = ()
     has_bulk_api = False  # False: enqueue_bulk falls back to defer() in one transaction
     scale_out: tuple[int, ...] = ()  # extra worker-process counts drained (beyond 1 and 2)

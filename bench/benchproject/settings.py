@@ -1,8 +1,8 @@
 """Settings shared by every system under test; the environment picks the system and database.
 
 BENCH_SYSTEM    ironrelay | procrastinate | django_tasks_db | django_q2
-BENCH_DB        postgres | sqlite
-BENCH_DB_NAME   PostgreSQL database name, or SQLite file path
+BENCH_DB        postgres | sqlite | mysql (MariaDB)
+BENCH_DB_NAME   PostgreSQL or MariaDB database name, or SQLite file path
 BENCH_WORKERS   worker processes asked for (only django-q2 reads it: its pool size)
 """
 
@@ -53,7 +53,19 @@ elif VENDOR == "sqlite":
             },
         }
     }
+elif VENDOR == "mysql":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": DB_NAME,
+            "USER": "root",
+            "HOST": "127.0.0.1",
+            "PORT": "3306",
+            "CONN_MAX_AGE": 600,
+            "OPTIONS": {"charset": "utf8mb4"},
+        }
+    }
 else:
-    raise SystemExit(f"BENCH_DB must be postgres or sqlite, not {VENDOR!r}")
+    raise SystemExit(f"BENCH_DB must be postgres, sqlite or mysql, not {VENDOR!r}")
 
 globals().update(SYSTEM.settings(workers=int(os.environ.get("BENCH_WORKERS", "1"))))
