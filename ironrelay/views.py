@@ -12,7 +12,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from ironrelay.handlers import dispatch
-from ironrelay.handlers.payloads import BadPayload, parse_body
+from ironrelay.handlers.payloads import BadPayload, check_storable, parse_body
 from ironrelay.handlers.sources import Source, get_source
 from ironrelay.models import IncomingWebhook
 from ironrelay.signing import SignatureError
@@ -49,6 +49,7 @@ class IncomingWebhookView(View):
             return _error(401, f"signature verification failed: {exc}")
         try:
             payload = parse_body(body, request.content_type or "")
+            check_storable(dict(request.headers), "a header")
         except BadPayload as exc:
             return _error(400, str(exc))
         if _is_slack_url_check(config, payload):

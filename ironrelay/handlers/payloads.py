@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,11 +22,43 @@ def parse_body(body: bytes, content_type: str) -> Any:
     except UnicodeDecodeError:
         raise BadPayload("the body is not UTF-8") from None
     if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
-        return _parse_form(text)
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise BadPayload(f"the body is not valid JSON: {exc}") from None
+        payload: Any = _parse_form(text)
+    else:
+        try:
+            payload = json.loads(text, parse_constant=_refuse_constant)
+        except ValueError as exc:
+            raise BadPayload(f"the body is not valid JSON: {exc}") from None
+    check_storable(payload, "the body")
+    return payload
+
+
+def check_storable(value: Any, where: str) -> None:
+    """Raise BadPayload if a database could not store value as JSON text.
+
+    PostgreSQL refuses NUL characters and lone surrogates in text and jsonb, and JSON has no
+    NaN or Infinity (1e999 parses as one); such a request is malformed, not a reason to fail.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise BadPayload(f"{where} contains a NUL character (\\u0000)")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadPayload(f"{where} contains a lone UTF-16 surrogate") from None
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise BadPayload(f"{where} contains a number out of range (NaN or Infinity)")
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _parse_form(text: str) -> dict[str, Any]:
