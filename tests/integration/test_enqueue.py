@@ -149,6 +149,14 @@ def test_bulk_defer_returns_records_as_stored_past_one_statement():
 
 
 def test_bulk_defer_keeps_each_calls_arguments_apart():
-    awkward = ["", "it's", 'quote " and \\ backslash', "{not json}", "ünïcode ✓", None, [1, {"a": []}]]
+    awkward = [
+        "",
+        "it's",
+        'quote " and \\ backslash',
+        "{not json}",
+        "ünïcode ✓",
+        None,
+        [1, {"a": []}],
+    ]
     record.bulk_defer([((value,), {}) for value in awkward])
     assert [task.args for task in Task.objects.order_by("id")] == [[v] for v in awkward]
