@@ -20,6 +20,7 @@ from ironrelay import inserts
 from ironrelay.conf import get_settings
 from ironrelay.inserts import NewTask
 from ironrelay.models import Task, Worker
+from ironrelay.storable import may_be_unstorable, unstorable
 from ironrelay.tasks import TaskArgumentError, TaskNotFound, get_task
 
 if TYPE_CHECKING:
@@ -46,9 +47,11 @@ class Outcome:
 def check_json(path: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[str, str]:
     """Return args and kwargs as JSON text; raise TaskArgumentError naming what JSON cannot hold."""
     try:
-        return _strict_json(args), _strict_json(kwargs)
+        texts = _strict_json(args), _strict_json(kwargs)
     except (TypeError, ValueError):
-        pass
+        texts = None
+    if texts is not None and not any(map(may_be_unstorable, texts)):
+        return texts
     labelled = [(f"argument {i}", value) for i, value in enumerate(args)]
     labelled += [(f"keyword argument {key!r}", value) for key, value in kwargs.items()]
     for label, value in labelled:
@@ -59,7 +62,12 @@ def check_json(path: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[
                 f"Cannot defer {path}: {label} ({type(value).__name__}) is not JSON "
                 f"serializable: {exc}"
             ) from None
-    raise TaskArgumentError(f"Cannot defer {path}: keyword names must be strings.")
+        problem = unstorable(value)
+        if problem:
+            raise TaskArgumentError(f"Cannot defer {path}: {label} contains {problem}.")
+    if texts is None:
+        raise TaskArgumentError(f"Cannot defer {path}: keyword names must be strings.")
+    return texts
 
 
 _strict_json = json.JSONEncoder(allow_nan=False).encode

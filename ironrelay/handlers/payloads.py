@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
+
+from ironrelay.storable import unstorable
 
 
 class BadPayload(ValueError):
@@ -33,28 +34,10 @@ def parse_body(body: bytes, content_type: str) -> Any:
 
 
 def check_storable(value: Any, where: str) -> None:
-    """Raise BadPayload if a database could not store value as JSON text.
-
-    PostgreSQL refuses NUL characters and lone surrogates in text and jsonb, and JSON has no
-    NaN or Infinity (1e999 parses as one); such a request is malformed, not a reason to fail.
-    """
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                raise BadPayload(f"{where} contains a NUL character (\\u0000)")
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise BadPayload(f"{where} contains a lone UTF-16 surrogate") from None
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise BadPayload(f"{where} contains a number out of range (NaN or Infinity)")
-        elif isinstance(item, Mapping):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+    """Raise BadPayload if a database could not store value (see ironrelay.storable)."""
+    problem = unstorable(value)
+    if problem:
+        raise BadPayload(f"{where} contains {problem}")
 
 
 def _refuse_constant(name: str) -> Any:

@@ -160,3 +160,20 @@ def test_bulk_defer_keeps_each_calls_arguments_apart():
     ]
     record.bulk_defer([((value,), {}) for value in awkward])
     assert [task.args for task in Task.objects.order_by("id")] == [[v] for v in awkward]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("a\x00b", "NUL"), ("\ud800", "surrogate"), ({"k\x00": 1}, "NUL")],
+)
+def test_defer_argument_no_database_can_store_is_refused_by_name(value, reason):
+    with pytest.raises(TaskArgumentError, match=rf"argument 1 contains .*{reason}"):
+        record.defer("ok", value)
+    with pytest.raises(TaskArgumentError, match=rf"keyword argument 'value' contains .*{reason}"):
+        record.defer("ok", value=value)
+    assert not Task.objects.exists()
+
+
+def test_defer_keeps_emoji_and_backslashes_that_look_like_escapes():
+    stored = record.defer("😀 \\u0000 \\ud800", value="ünïcode")
+    assert Task.objects.get(pk=stored.pk).args == ["😀 \\u0000 \\ud800"]
