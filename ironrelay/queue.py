@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from ironrelay import inserts
 from ironrelay.conf import get_settings
-from ironrelay.inserts import NewTask
 from ironrelay.models import Task, Worker
 from ironrelay.storable import may_be_unstorable, unstorable
 from ironrelay.tasks import TaskArgumentError, TaskNotFound, get_task
@@ -67,13 +66,16 @@ def check_json(path: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[
             raise TaskArgumentError(f"Cannot defer {path}: {label} contains {problem}.")
     if texts is None:
         raise TaskArgumentError(f"Cannot defer {path}: keyword names must be strings.")
+    problem = unstorable(list(kwargs))
+    if problem:
+        raise TaskArgumentError(f"Cannot defer {path}: a keyword name contains {problem}.")
     return texts
 
 
 _strict_json = json.JSONEncoder(allow_nan=False).encode
 
 
-def _template(definition: TaskFunction, now: datetime) -> NewTask:
+def _template(definition: TaskFunction, now: datetime) -> inserts.NewTask:
     """Return the values a task of this definition, deferred now, gets (no arguments yet)."""
     if definition.run_after is not None:
         run_after = definition.run_after
@@ -81,7 +83,7 @@ def _template(definition: TaskFunction, now: datetime) -> NewTask:
         run_after = now + timedelta(seconds=definition.delay)
     else:
         run_after = now
-    return NewTask(
+    return inserts.NewTask(
         task_path=definition.path,
         queue_name=definition.queue_name,
         priority=definition.priority,
@@ -97,7 +99,9 @@ def _template(definition: TaskFunction, now: datetime) -> NewTask:
     )
 
 
-def _with_arguments(template: NewTask, args: Sequence[Any], kwargs: dict[str, Any]) -> NewTask:
+def _with_arguments(
+    template: inserts.NewTask, args: Sequence[Any], kwargs: dict[str, Any]
+) -> inserts.NewTask:
     args_json, kwargs_json = check_json(template.task_path, args, kwargs)
     return template._replace(
         args=list(args), kwargs=kwargs, args_json=args_json, kwargs_json=kwargs_json
