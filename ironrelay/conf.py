@@ -29,6 +29,8 @@ class RelaySettings:
     RETRY_JITTER: float = 0.5  # a delay is drawn from [delay * (1 - jitter), delay]
     TASK_TIMEOUT: float | None = None
     TRACEBACK_MAX_CHARS: int = 20_000
+    # PostgreSQL + psycopg 3: defer() runs one prepared INSERT per connection (ironrelay.db)
+    PREPARED_STATEMENTS: bool = True
 
     # Worker
     WORKER_CONCURRENCY: int = 4

@@ -1,12 +1,13 @@
-"""Database specifics: SQLite tuning for sharing one file, PostgreSQL notifications."""
+"""Database specifics: SQLite tuning, PostgreSQL notifications and prepared statements."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from typing import Any
 
-from django.db import connections, router
+from django.db import ProgrammingError, connections, router
 
 from ironrelay.conf import get_settings
 
@@ -72,6 +73,72 @@ class TaskListener:
             except Exception as exc:  # a lost connection must not end the listener
                 logger.warning("Task listener lost its connection (%s); reconnecting", exc)
                 self._stop.wait(2.0)
+
+
+LOST_STATEMENT = (
+    "IronRelay runs defer()'s INSERT as a prepared statement, and the database session no longer"
+    " holds it: a connection pooler in transaction mode that cannot keep prepared statements"
+    " (PgBouncer before 1.21, or max_prepared_statements = 0) does this. Set"
+    " DISABLE_SERVER_SIDE_CURSORS = True on that database (Django's setting for such a pooler) or"
+    " IRONRELAY['PREPARED_STATEMENTS'] = False."
+)
+
+
+def prepares_statements(wrapper: Any) -> bool:
+    """Return whether IronRelay's fixed statements run prepared on this connection.
+
+    PostgreSQL with psycopg 3 only. Off with IRONRELAY["PREPARED_STATEMENTS"] = False, and where
+    the database sets DISABLE_SERVER_SIDE_CURSORS, Django's flag for a transaction-pooling
+    PgBouncer (before 1.21 such a pooler cannot keep a prepared statement between transactions).
+    Off too while queries are logged (DEBUG, assertNumQueries): psycopg keeps no SQL text of a
+    prepared execution for the log.
+    """
+    return (
+        wrapper.vendor == "postgresql"
+        and get_settings().PREPARED_STATEMENTS
+        and not wrapper.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+        and not wrapper.queries_logged
+        and _is_psycopg3(wrapper)
+    )
+
+
+def prepared_cursor(wrapper: Any) -> Any:
+    """Return a cursor of this connection whose statements are prepared on first use.
+
+    Django turns psycopg's prepared statements off for every connection (prepare_threshold=None)
+    to keep poolers working; this cursor turns them on for its own execute() only, so one fixed
+    statement is parsed and planned once per connection instead of on every call.
+    """
+    wrapper.close_if_health_check_failed()
+    wrapper.ensure_connection()
+    wrapper.validate_thread_sharing()
+    with wrapper.wrap_database_errors:
+        return wrapper.make_cursor(_preparing_cursor_class()(wrapper.connection))
+
+
+@functools.cache
+def _preparing_cursor_class() -> type:
+    # Imported here: the PostgreSQL backend module fails to import without a driver.
+    from django.db.backends.postgresql.base import ServerBindingCursor
+    from psycopg import errors
+
+    class PreparingCursor(ServerBindingCursor):
+        """A server-binding cursor that prepares each statement it runs."""
+
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            connection = self.connection
+            threshold = connection.prepare_threshold
+            connection.prepare_threshold = 0
+            try:
+                return super().execute(query, params, prepare=True)
+            except (errors.InvalidSqlStatementName, errors.DuplicatePreparedStatement) as exc:
+                raise ProgrammingError(
+                    f"{exc.diag.message_primary or exc}. {LOST_STATEMENT}"
+                ) from exc
+            finally:
+                connection.prepare_threshold = threshold
+
+    return PreparingCursor
 
 
 def _is_psycopg3(wrapper: Any) -> bool:
