@@ -6,12 +6,15 @@ Usage (from the repository root, with the benchmark's virtualenv that run.sh bui
 enqueue_single is bound by what every system pays per task: a transaction.atomic() block, its
 BEGIN, one INSERT and its COMMIT (a WAL flush). This script measures that floor with a table of one
 integer column and no index but its primary key, next to IronRelay's noop.defer(), in alternating
-rounds on one fresh database, and prints both rates and their ratio. Not part of the test suite.
+rounds on one fresh database, and prints both rates and their ratio. On PostgreSQL it also runs
+defer() with IRONRELAY["PREPARED_STATEMENTS"] = False, the INSERT parsed and planned on every call.
+Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -59,6 +62,7 @@ def measure(count: int, rounds: int) -> dict[str, list[float]]:
     from benchproject.tasks_ironrelay import noop
     from django.core.management import call_command
     from django.db import connection, transaction
+    from django.test import override_settings
 
     call_command("migrate", verbosity=0)
     key = "INTEGER PRIMARY KEY" if connection.vendor == "sqlite" else "SERIAL PRIMARY KEY"
@@ -69,16 +73,23 @@ def measure(count: int, rounds: int) -> dict[str, list[float]]:
         with connection.cursor() as cursor:
             cursor.execute("INSERT INTO floor (n) VALUES (%s)", [i])
 
-    steps = {"floor: INSERT INTO floor (n)": floor, "IronRelay noop.defer(i)": noop.defer}
+    unprepared = override_settings(IRONRELAY={"PREPARED_STATEMENTS": False})
+    steps = {
+        "floor: INSERT INTO floor (n)": (floor, contextlib.nullcontext()),
+        "IronRelay noop.defer(i)": (noop.defer, contextlib.nullcontext()),
+    }
+    if connection.vendor == "postgresql":
+        steps["  the same, not prepared"] = (noop.defer, unprepared)
     figures: dict[str, list[float]] = {label: [] for label in steps}
     connection.ensure_connection()
     for _ in range(rounds):
-        for label, step in steps.items():
-            started = time.perf_counter()
-            for i in range(count):
-                with transaction.atomic():
-                    step(i)
-            figures[label].append(count / (time.perf_counter() - started))
+        for label, (step, context) in steps.items():
+            with context:
+                started = time.perf_counter()
+                for i in range(count):
+                    with transaction.atomic():
+                        step(i)
+                figures[label].append(count / (time.perf_counter() - started))
     return figures
 
 

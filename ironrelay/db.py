@@ -88,15 +88,17 @@ def prepares_statements(wrapper: Any) -> bool:
     """Return whether IronRelay's fixed statements run prepared on this connection.
 
     PostgreSQL with psycopg 3 only. Off with IRONRELAY["PREPARED_STATEMENTS"] = False, and where
-    the database sets DISABLE_SERVER_SIDE_CURSORS, Django's flag for a transaction-pooling
-    PgBouncer (before 1.21 such a pooler cannot keep a prepared statement between transactions).
-    Off too while queries are logged (DEBUG, assertNumQueries): psycopg keeps no SQL text of a
-    prepared execution for the log.
+    the database's settings say it sits behind a transaction-pooling PgBouncer (which before 1.21
+    cannot keep a prepared statement between transactions): DISABLE_SERVER_SIDE_CURSORS, or
+    OPTIONS["prepare_threshold"] written out as None. Off too while queries are logged (DEBUG,
+    assertNumQueries): psycopg keeps no SQL text of a prepared execution for the log.
     """
+    database = wrapper.settings_dict
     return (
         wrapper.vendor == "postgresql"
         and get_settings().PREPARED_STATEMENTS
-        and not wrapper.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+        and not database.get("DISABLE_SERVER_SIDE_CURSORS")
+        and database.get("OPTIONS", {}).get("prepare_threshold", 0) is not None
         and not wrapper.queries_logged
         and _is_psycopg3(wrapper)
     )

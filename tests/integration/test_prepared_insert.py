@@ -80,6 +80,14 @@ def test_disable_server_side_cursors_turns_them_off(monkeypatch):
 
 
 @postgresql_only
+def test_prepare_threshold_written_out_as_none_turns_them_off(monkeypatch):
+    monkeypatch.setitem(connection.settings_dict, "OPTIONS", {"prepare_threshold": None})
+    noop.defer(1)
+    assert prepared_inserts() == 0
+    assert Task.objects.count() == 1
+
+
+@postgresql_only
 def test_statement_lost_by_the_session_is_a_clear_error():
     noop.defer(1)
     with connection.cursor() as cursor:  # what a pooler handing over another session looks like
