@@ -79,8 +79,8 @@ LOST_STATEMENT = (
     "IronRelay runs defer()'s INSERT as a prepared statement, and the database session no longer"
     " holds it: a connection pooler in transaction mode that cannot keep prepared statements"
     " (PgBouncer before 1.21, or max_prepared_statements = 0) does this. Set"
-    " DISABLE_SERVER_SIDE_CURSORS = True on that database (Django's setting for such a pooler) or"
-    " IRONRELAY['PREPARED_STATEMENTS'] = False."
+    " DISABLE_SERVER_SIDE_CURSORS = True on that database (Django's setting for such a pooler),"
+    " or OPTIONS {'prepare_threshold': None}, or IRONRELAY['PREPARED_STATEMENTS'] = False."
 )
 
 
