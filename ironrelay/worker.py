@@ -93,6 +93,7 @@ class Worker:
         batch_size: int | None = None,
         poll_interval: float | None = None,
         burst: bool = False,
+        hard_timeouts: bool = False,
     ) -> None:
         conf = get_settings()
         self.queues = list(queues)
@@ -100,6 +101,9 @@ class Worker:
         self.batch_size = batch_size or conf.WORKER_BATCH_SIZE
         self.poll_interval = conf.WORKER_POLL_INTERVAL if poll_interval is None else poll_interval
         self.burst = burst
+        # Under a supervisor (--processes): a task that overruns its timeout ends this process.
+        self.hard_timeouts = hard_timeouts
+        self.overran = False  # a thread is still running a task written off as timed out
         self.capacity = self.concurrency + self.batch_size  # running plus claimed-and-waiting
         self.id = queue.new_worker_id()
         self.tasks_done = 0
@@ -192,8 +196,9 @@ class Worker:
 
     def _shutdown(self) -> None:
         self._listener.stop()
-        self._pool.shutdown(wait=True)
-        for conn in self._thread_connections:
+        # A thread still running an overdue task cannot be joined; the process exits without it.
+        self._pool.shutdown(wait=not self.overran)
+        for conn in [] if self.overran else self._thread_connections:
             conn.close()
             conn.dec_thread_sharing()
         self._collect()
@@ -281,15 +286,25 @@ class Worker:
             limit = entry.task.timeout
             if limit and entry.started is not None and now - entry.started > limit:
                 # A thread cannot be killed: its result is ignored and its slot stays busy until
-                # the function returns. The task is recorded as failed by timeout now.
+                # the function returns, or, under a supervisor, until this process exits. The
+                # task is recorded as failed by timeout now.
                 del self._running[task_id]
                 exc = TaskTimeout(f"Task {entry.task.task_path} ran longer than {limit:g} s")
-                logger.error("%s (#%s); its thread keeps running until it returns", exc, task_id)
                 if not self._pending_writes:
                     self._oldest_write = now
                 self._pending_writes.append(
                     _failure(entry.task, exc, timezone.now(), permanent=False)
                 )
+                if self.hard_timeouts:
+                    logger.error(
+                        "%s (#%s); this process exits once its other tasks finish", exc, task_id
+                    )
+                    self.overran = True
+                    self.stop()
+                else:
+                    logger.error(
+                        "%s (#%s); its thread keeps running until it returns", exc, task_id
+                    )
 
     def _flush(self) -> None:
         batch, self._pending_writes = self._pending_writes, []
@@ -310,3 +325,14 @@ class Worker:
             for entry in unstarted:
                 del self._running[entry.task.id]
             queue.release(self.id, [e.task for e in unstarted])
+
+
+def log_to_console_unless_configured() -> None:
+    """Send IronRelay's INFO lines to stderr when the project's LOGGING does not place them."""
+    # Without a LOGGING entry for "ironrelay", operators would see nothing from the worker.
+    relay = logging.getLogger("ironrelay")
+    if not relay.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        relay.addHandler(handler)
+        relay.setLevel(logging.INFO)

@@ -49,5 +49,15 @@ def sleepy(seconds: float) -> None:
     time.sleep(seconds)
 
 
+@task(timeout=1, max_attempts=1)
+def stuck(seconds: float) -> None:
+    """Record the id of the process running it, then sleep far past its timeout."""
+    import os
+    import time
+
+    Execution.objects.create(label="stuck", value=os.getpid())
+    time.sleep(seconds)
+
+
 def note_payload(note) -> dict:
     return {"note": note.text.upper()}

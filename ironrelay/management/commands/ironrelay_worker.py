@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ironrelay.worker import Worker
+from ironrelay.supervisor import Supervisor
+from ironrelay.worker import Worker, log_to_console_unless_configured
 
 
 class Command(BaseCommand):
@@ -19,29 +19,30 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=None, help="Tasks claimed at once.")
         parser.add_argument("--poll-interval", type=float, default=None, help="Idle poll, seconds.")
         parser.add_argument("--burst", action="store_true", help="Exit when nothing is due.")
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=None,
+            help="Run N worker processes under a supervisor that replaces any whose task "
+            "overran its timeout (the stuck task dies with its process).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for name in ("concurrency", "batch_size"):
+        for name in ("concurrency", "batch_size", "processes"):
             if options[name] is not None and options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
-        queues = [q.strip() for q in options["queues"].split(",") if q.strip()]
-        worker = Worker(
-            queues=queues,
-            concurrency=options["concurrency"],
-            batch_size=options["batch_size"],
-            poll_interval=options["poll_interval"],
-            burst=options["burst"],
+        worker_options = {
+            "queues": [q.strip() for q in options["queues"].split(",") if q.strip()],
+            "concurrency": options["concurrency"],
+            "batch_size": options["batch_size"],
+            "poll_interval": options["poll_interval"],
+            "burst": options["burst"],
+        }
+        log_to_console_unless_configured()
+        runner = (
+            Worker(**worker_options)
+            if options["processes"] is None
+            else Supervisor(options["processes"], worker_options)
         )
-        _log_to_console_unless_configured()
-        worker.install_signal_handlers()
-        worker.run()
-
-
-def _log_to_console_unless_configured() -> None:
-    # Without a LOGGING entry for "ironrelay", operators would see nothing from the worker.
-    relay = logging.getLogger("ironrelay")
-    if not relay.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        relay.addHandler(handler)
-        relay.setLevel(logging.INFO)
+        runner.install_signal_handlers()
+        runner.run()
