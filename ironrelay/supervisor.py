@@ -106,6 +106,8 @@ class Supervisor:
         )
         child.start()
         self._children.append(child)
+        if self._stopping.is_set() and child.pid:  # stop() came while it was starting
+            os.kill(child.pid, signal.SIGTERM)
 
     def _exited(self, pid: int, code: int | None) -> None:
         if self._stopping.is_set():
