@@ -104,13 +104,15 @@ def prepares_statements(wrapper: Any) -> bool:
     )
 
 
-def prepared_cursor(wrapper: Any) -> Any:
-    """Return a cursor of this connection whose statements are prepared on first use.
+def fixed_statement_cursor(wrapper: Any) -> Any:
+    """Return a cursor for IronRelay's fixed statements: one preparing them where that is on.
 
     Django turns psycopg's prepared statements off for every connection (prepare_threshold=None)
-    to keep poolers working; this cursor turns them on for its own execute() only, so one fixed
-    statement is parsed and planned once per connection instead of on every call.
+    to keep poolers working; the preparing cursor turns them on for its own execute() only, so a
+    fixed statement is parsed and planned once per connection instead of on every call.
     """
+    if not prepares_statements(wrapper):
+        return wrapper.cursor()
     wrapper.close_if_health_check_failed()
     wrapper.ensure_connection()
     wrapper.validate_thread_sharing()

@@ -4,9 +4,10 @@
 that is always the same plain INSERT (compiling the statement, preparing every field, the save
 signals): one fixed statement, the values every new task shares written into it, the arguments
 sent as the JSON text that checking them produced. On PostgreSQL with psycopg 3 that statement is
-prepared, parsed and planned once per connection (ironrelay.db.prepared_cursor). ``bulk_defer()``
-on PostgreSQL sends one INSERT ... SELECT FROM unnest() per 5,000 tasks, the arguments as two
-arrays, instead of a VALUES row per task. Task rows therefore get no pre_save/post_save signals.
+prepared, parsed and planned once per connection (ironrelay.db.fixed_statement_cursor).
+``bulk_defer()`` on PostgreSQL sends one INSERT ... SELECT FROM unnest() per 5,000 tasks, the
+arguments as two arrays, instead of a VALUES row per task. Task rows therefore get no
+pre_save/post_save signals.
 """
 
 from __future__ import annotations
@@ -83,8 +84,7 @@ def insert_one(new: NewTask, using: str) -> Task:
         new.unique_key,
     ]
     returns_id = connection.features.can_return_columns_from_insert
-    prepared = db.prepares_statements(connection)
-    with db.prepared_cursor(connection) if prepared else connection.cursor() as cursor:
+    with db.fixed_statement_cursor(connection) as cursor:
         cursor.execute(INSERT_ONE_RETURNING_ID if returns_id else INSERT_ONE, params)
         new_id = cursor.fetchone()[0] if returns_id else cursor.lastrowid
     return _record(new_id, new, using)

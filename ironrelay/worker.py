@@ -198,9 +198,10 @@ class Worker:
         self._listener.stop()
         # A thread still running an overdue task cannot be joined; the process exits without it.
         self._pool.shutdown(wait=not self.overran)
-        for conn in [] if self.overran else self._thread_connections:
-            conn.close()
-            conn.dec_thread_sharing()
+        if not self.overran:
+            for conn in self._thread_connections:
+                conn.close()
+                conn.dec_thread_sharing()
         self._collect()
         try:
             if self._pending_writes:
@@ -329,7 +330,6 @@ class Worker:
 
 def log_to_console_unless_configured() -> None:
     """Send IronRelay's INFO lines to stderr when the project's LOGGING does not place them."""
-    # Without a LOGGING entry for "ironrelay", operators would see nothing from the worker.
     relay = logging.getLogger("ironrelay")
     if not relay.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()

@@ -48,9 +48,7 @@ def test_sigterm_stops_every_worker_process(start_worker):
 
     proc = start_worker("--processes", "2", "--concurrency", "2")
     assert wait_until(lambda: Worker.objects.count() == 2, timeout=60)
-    pids = {
-        int(worker_id.split(":")[1]) for worker_id in Worker.objects.values_list("id", flat=True)
-    }
+    pids = set(Worker.objects.values_list("pid", flat=True))
     record.bulk_defer([((f"s{i}",), {"value": i}) for i in range(100)])
     assert wait_until(lambda: Execution.objects.count() == 100, timeout=120)
     proc.send_signal(signal.SIGTERM)
