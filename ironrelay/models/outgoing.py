@@ -155,6 +155,7 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(fields=["message", "endpoint"], name="ironrelay_delivery_once")
         ]
