@@ -136,7 +136,9 @@ def chart(bars: list[Bar], width: int = 720, height: int = 140) -> dict[str, Any
                 "failed_y": round(plot - ok_h - failed_h, 1),
                 "failed_h": round(failed_h, 1),
                 "bar": bar,
-                "label": bar.start.strftime("%H:00") if i % 4 == 0 else "",
+                "end": bar.start + timedelta(hours=1),
+                # The template formats ticks and titles with one filter, in the current time zone.
+                "tick": i % 4 == 0,
             }
         )
     return {

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from ironrelay.conf import get_settings
-from ironrelay.dashboard import stats
+from ironrelay.dashboard import internal, stats
 from ironrelay.dashboard.access import staff_view
 from ironrelay.dashboard.filters import ListFilter, paginate
 from ironrelay.models import Delivery, Endpoint, HandlerRun, IncomingWebhook, Task
@@ -65,10 +65,17 @@ def task_list(request: HttpRequest) -> HttpResponse:
         "max_attempts",
     )
     tasks, active = TASK_FILTER.apply(request, tasks)
+    tasks, kind, hidden = internal.filter_kind(request, tasks)
+    if kind:
+        active["kind"] = kind
+    page = paginate(request, tasks.order_by("-id"))
+    internal.label(list(page))
     queues = Task.objects.order_by().values_list("queue_name", flat=True).distinct()
     context = {
-        "page": paginate(request, tasks.order_by("-id")),
+        "page": page,
         "active": active,
+        "kinds": internal.KINDS,
+        "internal_hidden": hidden,
         "statuses": Task.Status.values,
         "queues": sorted(queues),
         "section": "tasks",
@@ -80,6 +87,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(Task, pk=pk)
     run = HandlerRun.objects.filter(task=task).select_related("webhook").first()
+    internal.label([task])
     context = {
         "task": task,
         "args": pretty(task.args),

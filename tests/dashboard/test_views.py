@@ -100,6 +100,13 @@ class TestOverview:
         assert body["incoming"]["processed"] == 1
         assert body["deliveries"]["failed"] == 1
 
+    def test_pages_link_a_favicon_from_the_apps_static_files(self, admin_client):
+        from django.contrib.staticfiles import finders
+
+        html = admin_client.get(reverse("ironrelay:dashboard")).content.decode()
+        assert '<link rel="icon" href="/static/ironrelay/favicon.svg"' in html
+        assert finders.find("ironrelay/favicon.svg")
+
     def test_no_worker_warning(self, admin_client):
         Worker.objects.all().delete()
         assert b"No worker is running" in admin_client.get(reverse("ironrelay:dashboard")).content
@@ -173,6 +180,7 @@ class TestDetails:
         assert "&quot;value&quot;: 123" in html
         assert "curl/8" in html
         assert "tests.testapp.relay_handlers.on_ping" in html
+        assert html.index("<h2>Payload</h2>") < html.index("<h2>Headers</h2>")
 
     def test_delivery_detail_shows_attempts(self, admin_client, data):
         html = admin_client.get(
