@@ -44,7 +44,9 @@ class TestWhen:
     def test_an_earlier_day_shows_its_date(self):
         local_midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time()))
         moment = local_midnight - timedelta(hours=2)
-        assert text_of(render(moment)) == timezone.localtime(moment).strftime("%-d %b, 22:00")
+        text = text_of(render(moment))
+        assert text.startswith(timezone.localtime(moment).strftime("%-d %b")), text
+        assert text.endswith(", 22:00"), text
 
     def test_an_earlier_year_shows_the_year(self):
         moment = timezone.now() - timedelta(days=800)
@@ -113,7 +115,8 @@ class TestChartTimeZone:
         assert all(label.endswith(":45") for label in ticks + starts)
 
     def test_bar_title_names_its_hour(self, admin_client):
+        before = timezone.localtime().replace(minute=0)
         html = admin_client.get(reverse("ironrelay:dashboard")).content.decode()
+        after = timezone.localtime().replace(minute=0)  # the request may cross an hour
         last = re.findall(r"<title>(\d\d:\d\d)\u2013(\d\d:\d\d):", html)[23]
-        hour = timezone.localtime().replace(minute=0)
-        assert last == (f"{hour:%H:%M}", f"{hour + timedelta(hours=1):%H:%M}")
+        assert last in {(f"{h:%H:%M}", f"{h + timedelta(hours=1):%H:%M}") for h in (before, after)}
