@@ -43,6 +43,7 @@ def check_sqlite_transactions(app_configs: Any = None, **kwargs: Any) -> list[ch
 
 def check_sources(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Report sources whose scheme, secrets, options or schemas are wrong; warn on unsigned ones."""
+    from ironrelay.handlers import dedupe
     from ironrelay.handlers.sources import SourceConfigError, build_source
 
     try:
@@ -63,6 +64,19 @@ def check_sources(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
                     "can post webhooks to it, and DEBUG is off.",
                     hint="Use a signed scheme in production; 'none' is for local development.",
                     id="ironrelay.W002",
+                )
+            )
+        replayable = dedupe.default_mode(source.scheme, source.id_places) == dedupe.CONTENT
+        if source.dedupe == dedupe.DELIVERY_ID and replayable:
+            messages.append(
+                checks.Warning(
+                    f"IRONRELAY['SOURCES'][{name!r}] dedupes on a delivery id that its "
+                    f"{source.scheme.name!r} signature does not cover, and no signed timestamp "
+                    "bounds replays: a captured request sent again with a new id runs its "
+                    "handlers again.",
+                    hint="Remove 'dedupe' to use the default, 'content', or make every handler "
+                    "of this source idempotent.",
+                    id="ironrelay.W003",
                 )
             )
     return messages

@@ -43,7 +43,7 @@ class IncomingWebhookView(View):
         except BodyTooLarge as exc:
             return _error(413, str(exc))
         try:
-            config.scheme.verify(body, request.headers)
+            verified = config.scheme.verify(body, request.headers)
         except SignatureError as exc:
             logger.warning("Rejected webhook for source %r: %s", source, exc)
             return _error(401, f"signature verification failed: {exc}")
@@ -55,7 +55,7 @@ class IncomingWebhookView(View):
         if _is_slack_url_check(config, payload):
             return JsonResponse({"challenge": str(payload.get("challenge", ""))})
         try:
-            return self.store(request, config, payload)
+            return self.store(request, config, payload, config.content_hash(verified, body))
         except DatabaseError:
             logger.exception("Could not store a webhook for source %r", source)
             response = _error(503, "temporarily unable to store the webhook; retry later")
@@ -75,7 +75,9 @@ class IncomingWebhookView(View):
             raise BodyTooLarge(f"body is larger than the {limit} bytes allowed")
         return body
 
-    def store(self, request: HttpRequest, source: Source, payload: object) -> JsonResponse:
+    def store(
+        self, request: HttpRequest, source: Source, payload: object, content_hash: str | None
+    ) -> JsonResponse:
         """Validate and store the payload, then answer the sender."""
         event, delivery_id = source.identify(payload, request.headers)
         errors = source.schemas.validate(event, payload)
@@ -83,7 +85,9 @@ class IncomingWebhookView(View):
         stored = dispatch.store(
             source=source.name,
             event=event,
+            # An invalid webhook holds no dedupe key, so a corrected resend is not a repeat.
             delivery_id=None if errors else (delivery_id or None),
+            content_hash=None if errors else content_hash,
             payload=payload,
             headers=source.headers_to_store(request.headers),
             remote_addr=_remote_addr(request),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ironrelay.handlers.registry import WebhookHandler, handler_by_path, handlers_for
@@ -31,25 +32,34 @@ class Stored:
 
 def store(**fields: Any) -> Stored:
     """Store a verified webhook; queue its handlers and send webhook_received on commit."""
-    source, delivery_id = fields["source"], fields.get("delivery_id")
-    if delivery_id:
-        earlier = IncomingWebhook.objects.filter(source=source, delivery_id=delivery_id).first()
-        if earlier is not None:
-            return Stored(earlier, duplicate=True)
+    earlier = _earlier(fields)
+    if earlier is not None:
+        return Stored(earlier, duplicate=True)
     try:
         with transaction.atomic():
             webhook = IncomingWebhook.objects.create(**fields)
             if webhook.status != IncomingWebhook.Status.INVALID:
                 queue_handlers(webhook)
     except IntegrityError:
-        # The same delivery id arrived twice at once; the other request stored it.
-        earlier = IncomingWebhook.objects.filter(source=source, delivery_id=delivery_id).first()
+        # The same delivery arrived twice at once; the other request stored it.
+        earlier = _earlier(fields)
         if earlier is None:
             raise
         return Stored(earlier, duplicate=True)
     if webhook.status != IncomingWebhook.Status.INVALID:
         transaction.on_commit(lambda: _announce(webhook))
     return Stored(webhook)
+
+
+def _earlier(fields: dict[str, Any]) -> IncomingWebhook | None:
+    """Return the stored webhook of the same source with the same delivery id or content hash."""
+    repeats = Q()
+    for key in ("delivery_id", "content_hash"):
+        if fields.get(key):
+            repeats |= Q(**{key: fields[key]})
+    if not repeats:
+        return None
+    return IncomingWebhook.objects.filter(repeats, source=fields["source"]).order_by("pk").first()
 
 
 def _announce(webhook: IncomingWebhook) -> None:

@@ -11,13 +11,14 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from ironrelay.conf import get_settings
+from ironrelay.handlers import dedupe
 from ironrelay.handlers.payloads import GENERIC_PLACES, NATURAL_PLACES, Place, read_places
 from ironrelay.handlers.validation import PayloadSchemas, SchemaConfigError
-from ironrelay.signing import Scheme, get_scheme_class
+from ironrelay.signing import Scheme, Verified, get_scheme_class
 
 # Keys a source may have besides its scheme's own options.
 SOURCE_KEYS = frozenset(
-    {"scheme", "secrets", "tolerance", "schema", "schemas", "max_body"}
+    {"scheme", "secrets", "tolerance", "schema", "schemas", "max_body", "dedupe"}
     | {"event_key", "event_header", "id_key", "id_header"}
 )
 # Headers never stored with a webhook, whatever the source.
@@ -40,6 +41,7 @@ class Source:
     event_places: tuple[Place, ...]
     id_places: tuple[Place, ...]
     max_body: int
+    dedupe: str  # dedupe.CONTENT or dedupe.DELIVERY_ID
 
     def identify(self, payload: Any, headers: Mapping[str, str]) -> tuple[str, str]:
         """Return (event name, delivery id) from the sender's natural places."""
@@ -47,6 +49,10 @@ class Source:
             read_places(self.event_places, payload, headers)[:255],
             read_places(self.id_places, payload, headers)[:255],
         )
+
+    def content_hash(self, verified: Verified, body: bytes) -> str | None:
+        """Return the signed content's digest when this source dedupes on it, else None."""
+        return dedupe.content_hash(verified, body) if self.dedupe == dedupe.CONTENT else None
 
     def headers_to_store(self, headers: Mapping[str, str]) -> dict[str, str]:
         """Return the request headers worth keeping: no credentials, no secrets."""
@@ -102,6 +108,11 @@ def build_source(name: str, config: Mapping[str, Any]) -> Source:
         event_places = _places(config.get("event_header"), config.get("event_key"))
     if config.get("id_key") or config.get("id_header"):
         id_places = _places(config.get("id_header"), config.get("id_key"))
+    mode = config.get("dedupe", dedupe.default_mode(scheme, id_places))
+    if not isinstance(mode, str) or mode not in dedupe.MODES:
+        raise SourceConfigError(
+            f"{label}['dedupe'] is {mode!r}; use one of {', '.join(map(repr, dedupe.MODES))}."
+        )
     return Source(
         name=name,
         scheme=scheme,
@@ -109,6 +120,7 @@ def build_source(name: str, config: Mapping[str, Any]) -> Source:
         event_places=event_places,
         id_places=id_places,
         max_body=int(config.get("max_body", get_settings().INCOMING_MAX_BODY)),
+        dedupe=mode,
     )
 
 

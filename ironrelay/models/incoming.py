@@ -20,6 +20,9 @@ class IncomingWebhook(models.Model):
     event = models.CharField(max_length=255, blank=True, default="")
     # Null for invalid webhooks, so a corrected resend with the same id is not taken for a repeat.
     delivery_id = models.CharField(max_length=255, null=True, blank=True)
+    # SHA-256 (hex) of the signed content, for sources that dedupe on it; null otherwise and
+    # for invalid webhooks. Kept apart from delivery_id, which stays the sender's own id.
+    content_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
     payload = models.JSONField(null=True, blank=True)
     headers = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
@@ -32,7 +35,10 @@ class IncomingWebhook(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "delivery_id"], name="ironrelay_incoming_unique_delivery"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["source", "content_hash"], name="ironrelay_incoming_unique_content"
+            ),
         ]
         indexes = [
             models.Index(fields=["source", "received_at"], name="ironrelay_in_source"),

@@ -13,11 +13,13 @@ from .exceptions import MalformedSignature, MissingSignature
 
 @dataclass(frozen=True)
 class Verified:
-    """Describe an accepted signature: its scheme, the matching key and the signed time."""
+    """Describe an accepted signature: its scheme, the matching key, signed time and content."""
 
     scheme: str
     secret_index: int | None
     timestamp: datetime | None = None
+    # SHA-256 hex of exactly the bytes the signature covers; None when it covers no content.
+    content_digest: str | None = None
 
 
 def lowercase_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -68,6 +70,9 @@ class Scheme(ABC):
     requires_secrets: ClassVar[bool] = True
     # Keyword options accepted besides ``tolerance``; each is a keyword of ``configure``.
     options: ClassVar[frozenset[str]] = frozenset()
+    # Whether the signature covers the body (False for a shared token or no signature): parts
+    # of the request it does not cover can be changed by anyone who replays it.
+    signs_body: ClassVar[bool] = True
 
     def __init__(
         self, secrets: Sequence[str] = (), *, tolerance: int = 300, **options: Any
@@ -115,6 +120,14 @@ class Scheme(ABC):
     def has_keys(self) -> bool:
         """Return whether any secret or key is configured to verify with."""
         return bool(self.secrets)
+
+    def signed_headers(self) -> frozenset[str]:
+        """Return the lower-case names of headers (besides the signature) the signature covers."""
+        return frozenset()
+
+    def signs_timestamp(self) -> bool:
+        """Return whether the signature covers a timestamp checked against ``tolerance``."""
+        return False
 
     @abstractmethod
     def verify(

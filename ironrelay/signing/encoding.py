@@ -19,6 +19,11 @@ def hmac_sha256(key: bytes, message: bytes) -> bytes:
     return hmac.new(key, message, hashlib.sha256).digest()
 
 
+def content_digest(message: bytes) -> str:
+    """Return the SHA-256 hex digest of signed ``message``, for deduplicating on it."""
+    return hashlib.sha256(message).hexdigest()
+
+
 def to_utf8(value: str, *, what: str) -> bytes:
     """Encode a header value as UTF-8, rejecting values that cannot be encoded."""
     try:

@@ -10,6 +10,7 @@ from datetime import datetime
 from .base import Scheme, Verified, check_text_option, lowercase_headers, require_header
 from .encoding import (
     SHA256_SIZE,
+    content_digest,
     decode_base64,
     decode_hex_sha256,
     find_hmac_match,
@@ -80,7 +81,16 @@ class HmacSha256Scheme(Scheme):
             if timestamp is None
             else check_tolerance(timestamp, now=now, tolerance=self.tolerance)
         )
-        return Verified(scheme=self.name, secret_index=index, timestamp=signed_at)
+        return Verified(self.name, index, signed_at, content_digest(message))
+
+    def signed_headers(self) -> frozenset[str]:
+        """Return the timestamp header, if one is configured: it is signed with the body."""
+        names = () if self.timestamp_header is None else (self.timestamp_header.lower(),)
+        return frozenset(names)
+
+    def signs_timestamp(self) -> bool:
+        """Return whether a timestamp header is configured (and so signed)."""
+        return self.timestamp_header is not None
 
     def sign(
         self, body: bytes, *, now: datetime | None = None, msg_id: str | None = None
@@ -103,6 +113,8 @@ class TokenScheme(Scheme):
 
     name = "token"
     options = frozenset({"header"})
+    # The token authenticates the sender; the body and every other header are not signed.
+    signs_body = False
 
     def configure(self, *, header: str = "X-Webhook-Token") -> None:
         """Set the header that carries the token."""
@@ -131,6 +143,7 @@ class NoneScheme(Scheme):
     name = "none"
     # Unsigned on purpose: there is nothing to check a request against.
     requires_secrets = False
+    signs_body = False
 
     def verify(
         self, body: bytes, headers: Mapping[str, str], *, now: datetime | None = None

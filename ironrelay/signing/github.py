@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from .base import Scheme, Verified, lowercase_headers, require_header
-from .encoding import decode_hex_sha256, find_hmac_match, hmac_sha256
+from .encoding import content_digest, decode_hex_sha256, find_hmac_match, hmac_sha256
 from .exceptions import InvalidSignature, MalformedSignature
 
 HEADER = "X-Hub-Signature-256"
@@ -29,7 +29,8 @@ class GitHubScheme(Scheme):
         index = find_hmac_match(self._keys, body, [digest])
         if index is None:
             raise InvalidSignature(f"{HEADER} matches none of the configured secrets")
-        return Verified(scheme=self.name, secret_index=index, timestamp=None)
+        # Only the body is signed: X-GitHub-Event and X-GitHub-Delivery are not.
+        return Verified(self.name, index, content_digest=content_digest(body))
 
     def sign(
         self, body: bytes, *, now: datetime | None = None, msg_id: str | None = None

@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from .base import Scheme, Verified, lowercase_headers, require_header
-from .encoding import SHA256_SIZE, decode_base64, find_hmac_match, hmac_sha256
+from .encoding import (
+    SHA256_SIZE,
+    content_digest,
+    decode_base64,
+    find_hmac_match,
+    hmac_sha256,
+)
 from .exceptions import InvalidSignature
 
 HEADER = "X-Shopify-Hmac-Sha256"
@@ -27,7 +33,8 @@ class ShopifyScheme(Scheme):
         index = find_hmac_match(self._keys, body, [digest])
         if index is None:
             raise InvalidSignature(f"{HEADER} matches none of the configured secrets")
-        return Verified(scheme=self.name, secret_index=index, timestamp=None)
+        # Only the body is signed: X-Shopify-Topic, -Webhook-Id and -Event-Id are not.
+        return Verified(self.name, index, content_digest=content_digest(body))
 
     def sign(
         self, body: bytes, *, now: datetime | None = None, msg_id: str | None = None

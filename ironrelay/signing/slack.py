@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from .base import Scheme, Verified, lowercase_headers, require_header
-from .encoding import decode_hex_sha256, find_hmac_match, hmac_sha256
+from .encoding import content_digest, decode_hex_sha256, find_hmac_match, hmac_sha256
 from .exceptions import InvalidSignature, MalformedSignature
 from .timestamps import check_tolerance, parse_unix_timestamp, unix_seconds
 
@@ -19,6 +19,14 @@ class SlackScheme(Scheme):
     """Verify Slack's timestamped HMAC-SHA256 request signatures."""
 
     name = "slack"
+
+    def signed_headers(self) -> frozenset[str]:
+        """Return the request timestamp header, which is signed with the body."""
+        return frozenset({TIMESTAMP_HEADER.lower()})
+
+    def signs_timestamp(self) -> bool:
+        """Return True: X-Slack-Request-Timestamp is signed with the body."""
+        return True
 
     def verify(
         self, body: bytes, headers: Mapping[str, str], *, now: datetime | None = None
@@ -36,7 +44,7 @@ class SlackScheme(Scheme):
         if index is None:
             raise InvalidSignature(f"{SIGNATURE_HEADER} matches none of the configured secrets")
         signed_at = check_tolerance(timestamp, now=now, tolerance=self.tolerance)
-        return Verified(scheme=self.name, secret_index=index, timestamp=signed_at)
+        return Verified(self.name, index, signed_at, content_digest(base))
 
     def sign(
         self, body: bytes, *, now: datetime | None = None, msg_id: str | None = None

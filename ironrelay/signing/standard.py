@@ -10,7 +10,14 @@ from cryptography.exceptions import InvalidSignature as Ed25519Mismatch
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .base import Scheme, Verified, check_text_list, lowercase_headers, require_header
-from .encoding import SHA256_SIZE, decode_base64, find_hmac_match, hmac_sha256, to_utf8
+from .encoding import (
+    SHA256_SIZE,
+    content_digest,
+    decode_base64,
+    find_hmac_match,
+    hmac_sha256,
+    to_utf8,
+)
 from .exceptions import InvalidSignature, MalformedSignature, MissingSignature
 from .standard_keys import decode_secret, generate_msg_id, load_private_key, load_public_key
 from .timestamps import check_tolerance, parse_unix_timestamp, unix_seconds
@@ -18,6 +25,7 @@ from .timestamps import check_tolerance, parse_unix_timestamp, unix_seconds
 ED25519_SIGNATURE_SIZE = 64
 # Senders put one entry per active key; a cap keeps hostile headers from costing many checks.
 MAX_SIGNATURES = 16
+SIGNED_HEADERS = frozenset({"webhook-id", "webhook-timestamp", "svix-id", "svix-timestamp"})
 
 
 def signed_content(msg_id: str, timestamp: str, body: bytes) -> bytes:
@@ -121,6 +129,14 @@ class StandardScheme(Scheme):
         """Return whether a secret or a public key is configured to verify with."""
         return bool(self.secrets or self.public_keys)
 
+    def signed_headers(self) -> frozenset[str]:
+        """Return the id and timestamp headers (either naming), which are signed with the body."""
+        return SIGNED_HEADERS
+
+    def signs_timestamp(self) -> bool:
+        """Return True: webhook-timestamp is signed with the id and the body."""
+        return True
+
     def verify(
         self, body: bytes, headers: Mapping[str, str], *, now: datetime | None = None
     ) -> Verified:
@@ -138,7 +154,7 @@ class StandardScheme(Scheme):
         if index is None:
             raise InvalidSignature("webhook-signature matches none of the configured keys")
         signed_at = check_tolerance(timestamp, now=now, tolerance=self.tolerance)
-        return Verified(scheme=self.name, secret_index=index, timestamp=signed_at)
+        return Verified(self.name, index, signed_at, content_digest(content))
 
     def _match_public_key(self, content: bytes, signatures: Sequence[bytes]) -> int | None:
         """Return the index of the first public key that verifies any of ``signatures``."""

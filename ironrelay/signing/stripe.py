@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from .base import Scheme, Verified, lowercase_headers, require_header
-from .encoding import decode_hex_sha256, find_hmac_match, hmac_sha256
+from .encoding import content_digest, decode_hex_sha256, find_hmac_match, hmac_sha256
 from .exceptions import InvalidSignature, MalformedSignature
 from .timestamps import check_tolerance, parse_unix_timestamp, unix_seconds
 
@@ -45,6 +45,10 @@ class StripeScheme(Scheme):
 
     name = "stripe"
 
+    def signs_timestamp(self) -> bool:
+        """Return True: the ``t=`` in Stripe-Signature is signed with the body."""
+        return True
+
     def verify(
         self, body: bytes, headers: Mapping[str, str], *, now: datetime | None = None
     ) -> Verified:
@@ -53,11 +57,12 @@ class StripeScheme(Scheme):
             require_header(lowercase_headers(headers), HEADER)
         )
         timestamp = parse_unix_timestamp(timestamp_text, what=f"{HEADER} timestamp")
-        index = find_hmac_match(self._keys, timestamp_text.encode("ascii") + b"." + body, digests)
+        message = timestamp_text.encode("ascii") + b"." + body
+        index = find_hmac_match(self._keys, message, digests)
         if index is None:
             raise InvalidSignature(f"{HEADER} matches none of the configured secrets")
         signed_at = check_tolerance(timestamp, now=now, tolerance=self.tolerance)
-        return Verified(scheme=self.name, secret_index=index, timestamp=signed_at)
+        return Verified(self.name, index, signed_at, content_digest(message))
 
     def sign(
         self, body: bytes, *, now: datetime | None = None, msg_id: str | None = None

@@ -60,3 +60,35 @@ def test_missing_schema_file_is_an_error(tmp_path):
 @pytest.mark.parametrize("debug, expected", [(False, ["ironrelay.W002"]), (True, [])])
 def test_unsigned_source_warns_only_when_debug_is_off(debug, expected):
     assert [code for code, _ in messages({"t": {"scheme": "none"}}, debug=debug)] == expected
+
+
+@pytest.mark.parametrize("value", ["contents", "", None, ["content"], 1])
+def test_unknown_dedupe_value_is_an_error_naming_it(value):
+    [(code, text)] = messages({"gh": {"scheme": "github", "secrets": ["a"], "dedupe": value}})
+    assert code == "ironrelay.E002"
+    assert f"IRONRELAY['SOURCES']['gh']['dedupe'] is {value!r}" in text
+    assert "'content', 'delivery_id'" in text
+
+
+@pytest.mark.parametrize("value", ["content", "delivery_id"])
+def test_known_dedupe_values_pass_where_an_id_or_timestamp_is_signed(value):
+    assert messages({"s": {"scheme": "stripe", "secrets": ["whsec_x"], "dedupe": value}}) == []
+
+
+def test_dedupe_on_an_unsigned_delivery_id_warns():
+    sources = {"gh": {"scheme": "github", "secrets": ["a"], "dedupe": "delivery_id"}}
+    [(code, text)] = messages(sources)
+    assert code == "ironrelay.W003"
+    assert "'gh'" in text and "new id" in text
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"scheme": "github", "secrets": ["a"]},  # the default, content
+        {"scheme": "hmac-sha256", "secrets": ["a"], "id_key": "id", "dedupe": "delivery_id"},
+        {"scheme": "token", "secrets": ["a"], "dedupe": "delivery_id"},
+    ],
+)
+def test_no_dedupe_warning_where_the_id_is_signed_or_nothing_is(config):
+    assert messages({"s": config}) == []

@@ -25,3 +25,13 @@ def on_invoice(webhook) -> None:
 def exploding(webhook) -> None:
     Execution.objects.create(label=f"explode:{webhook.pk}")
     raise RuntimeError(f"handler exploded on webhook {webhook.pk}")
+
+
+@on_webhook("github", "push")
+def on_github_push(webhook) -> None:
+    Execution.objects.create(label=f"push:{webhook.pk}")
+
+
+@on_webhook("github", "delete")
+def on_github_delete(webhook) -> None:
+    Execution.objects.create(label=f"delete:{webhook.pk}")

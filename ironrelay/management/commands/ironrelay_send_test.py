@@ -50,7 +50,8 @@ def sample_request(source: Source, event: str, extra: dict[str, Any]) -> tuple[d
     """Build a payload and headers that carry `event` and a fresh delivery id where the source
     expects them."""
     delivery_id = f"evt_test_{uuid.uuid4().hex[:16]}"
-    payload: dict[str, Any] = {"livemode": False, "sample": True, **extra}
+    # The id is in the body too, so sources that dedupe on the body see each sample as new.
+    payload: dict[str, Any] = {"livemode": False, "sample": True, "sample_id": delivery_id, **extra}
     headers = {"Content-Type": "application/json", "webhook-id": delivery_id}
     for places, value in ((source.event_places, event), (source.id_places, delivery_id)):
         if not places:
