@@ -209,7 +209,7 @@ class IncomingWebhookAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     fields = (
         ("id", "source", "event", "status"),
-        ("delivery_id", "received_at", "remote_addr"),
+        ("delivery_id", "content_hash", "received_at", "remote_addr"),
         "payload_pretty",
         ("headers_pretty", "errors_pretty"),
     )

@@ -74,7 +74,7 @@ def check_sources(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
                     f"{source.scheme.name!r} signature does not cover, and no signed timestamp "
                     "bounds replays: a captured request sent again with a new id runs its "
                     "handlers again.",
-                    hint="Remove 'dedupe' to use the default, 'content', or make every handler "
+                    hint="Remove 'dedupe' to use the default ('content'), or make every handler "
                     "of this source idempotent.",
                     id="ironrelay.W003",
                 )

@@ -225,3 +225,14 @@ def test_invalid_webhook_holds_no_content_hash_so_a_resend_is_stored(client):
         response = post(client, "partner", body, signed("partner", body))
         assert response.status_code == 422
     assert list(IncomingWebhook.objects.values_list("content_hash", flat=True)) == [None, None]
+
+
+def test_dashboard_and_admin_show_the_content_hash(client, admin_client):
+    body = json.dumps(PUSH).encode()
+    webhook_id = github(client, body, "push", "72d3162e-0001").json()["id"]
+    digest = hashlib.sha256(body).hexdigest()
+    dashboard = admin_client.get(f"/ironrelay/webhooks/{webhook_id}/")
+    admin = admin_client.get(f"/admin/ironrelay/incomingwebhook/{webhook_id}/change/")
+    assert (dashboard.status_code, admin.status_code) == (200, 200)
+    assert digest in dashboard.content.decode()
+    assert digest in admin.content.decode()
