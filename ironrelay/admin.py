@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from ironrelay.models import (
     Worker,
 )
 from ironrelay.outgoing import delivery as outgoing
+from ironrelay.prettyjson import pretty
 
 
 def json_display(field: str, description: str) -> Callable[[Any, Any], str]:
@@ -38,7 +38,7 @@ def json_display(field: str, description: str) -> Callable[[Any, Any], str]:
     @admin.display(description=description)
     def show(model_admin: Any, obj: Any) -> str:
         value = getattr(obj, field)
-        return format_html("<pre>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False))
+        return format_html("<pre>{}</pre>", pretty(value))
 
     return show
 

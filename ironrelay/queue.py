@@ -47,7 +47,7 @@ def check_json(path: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[
     """Return args and kwargs as JSON text; raise TaskArgumentError naming what JSON cannot hold."""
     try:
         texts = _strict_json(args), _strict_json(kwargs)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         texts = None
     if texts is not None and not any(map(may_be_unstorable, texts)):
         return texts
@@ -56,6 +56,8 @@ def check_json(path: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[
     for label, value in labelled:
         try:
             _strict_json(value)
+        except RecursionError:
+            pass  # nested too deep: unstorable() below says so without recursing
         except (TypeError, ValueError) as exc:
             raise TaskArgumentError(
                 f"Cannot defer {path}: {label} ({type(value).__name__}) is not JSON "

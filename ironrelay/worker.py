@@ -25,6 +25,7 @@ from ironrelay.conf import get_settings
 from ironrelay.db import TaskListener
 from ironrelay.models import Task
 from ironrelay.queue import Outcome
+from ironrelay.storable import too_deep, unstorable
 from ironrelay.tasks import TaskContext, TaskNotFound, get_task
 
 logger = logging.getLogger("ironrelay.worker")
@@ -65,8 +66,14 @@ def execute(task: Task) -> Outcome:
         close_old_connections()
     try:
         json.dumps(value, allow_nan=False)
+        problem = unstorable(value)
+    except RecursionError:
+        problem = too_deep()
     except (TypeError, ValueError) as exc:
-        bad = TypeError(f"Task {task.task_path} returned a value JSON cannot store: {exc}")
+        problem = str(exc)
+    if problem:
+        # Stored as is, it would fail the write of the whole batch of outcomes.
+        bad = TypeError(f"Task {task.task_path} returned a value JSON cannot store: {problem}")
         return _failure(task, bad, started_at, permanent=True)
     return Outcome(task=task, ok=True, return_value=value, started_at=started_at)
 

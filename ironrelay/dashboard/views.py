@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -15,6 +12,7 @@ from ironrelay.dashboard import internal, stats
 from ironrelay.dashboard.access import staff_view
 from ironrelay.dashboard.filters import ListFilter, paginate
 from ironrelay.models import Delivery, Endpoint, HandlerRun, IncomingWebhook, Task
+from ironrelay.prettyjson import pretty
 
 TASK_FILTER = ListFilter(
     exact={"status": "status", "queue": "queue_name", "task": "task_path"},
@@ -32,11 +30,6 @@ DELIVERY_FILTER = ListFilter(
     time_field="created_at",
 )
 ENDPOINT_FILTER = ListFilter(search=("url", "description"))
-
-
-def pretty(value: Any) -> str:
-    """Return JSON indented for reading."""
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
 
 @staff_view()

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from ironrelay.storable import unstorable
+from ironrelay.storable import too_deep, unstorable
 
 
 class BadPayload(ValueError):
@@ -26,7 +26,9 @@ def parse_body(body: bytes, content_type: str) -> Any:
         payload: Any = _parse_form(text)
     else:
         try:
-            payload = json.loads(text, parse_constant=_refuse_constant)
+            payload = _load_json(text, "the body")
+        except BadPayload:
+            raise
         except ValueError as exc:
             raise BadPayload(f"the body is not valid JSON: {exc}") from None
     check_storable(payload, "the body")
@@ -38,6 +40,15 @@ def check_storable(value: Any, where: str) -> None:
     problem = unstorable(value)
     if problem:
         raise BadPayload(f"{where} contains {problem}")
+
+
+def _load_json(text: str, where: str) -> Any:
+    """Parse JSON text (ValueError if it is not); BadPayload if it nests too deep to parse."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        # The parser recurses once per level; what parses is checked against MAX_DEPTH later.
+        raise BadPayload(f"{where} contains {too_deep()}") from None
 
 
 def _refuse_constant(name: str) -> Any:
@@ -53,7 +64,9 @@ def _parse_form(text: str) -> dict[str, Any]:
     # Slack interactivity and similar senders put a JSON document in a "payload" field.
     if set(flat) == {"payload"} and isinstance(flat["payload"], str):
         try:
-            return {"payload": json.loads(flat["payload"])}
+            return {"payload": _load_json(flat["payload"], 'the form field "payload"')}
+        except BadPayload:
+            raise
         except ValueError:
             pass
     return flat

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from ironrelay.models import Delivery, Endpoint, OutgoingWebhook
+from ironrelay.storable import unstorable
 
 logger = logging.getLogger("ironrelay.outgoing")
 
@@ -24,10 +25,15 @@ def send_webhook(event_type: str, data: Any) -> OutgoingWebhook:
     """
     try:
         json.dumps(data, allow_nan=False)
+    except RecursionError:
+        pass  # nested too deep: unstorable() below says so without recursing
     except (TypeError, ValueError) as exc:
         raise PayloadError(
             f"Data of event {event_type!r} is not JSON serializable: {exc}"
         ) from None
+    problem = unstorable(data)
+    if problem:
+        raise PayloadError(f"Data of event {event_type!r} contains {problem}")
     endpoints = [e for e in Endpoint.objects.filter(is_active=True) if e.accepts(event_type)]
     with transaction.atomic():
         message = OutgoingWebhook.objects.create(event_type=event_type, payload=data)

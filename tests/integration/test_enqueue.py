@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ironrelay.models import Task
+from ironrelay.storable import MAX_DEPTH
 from ironrelay.tasks import TaskArgumentError
 from tests.testapp.tasks import noop, record, send_email
 
@@ -182,3 +183,42 @@ def test_defer_keyword_name_no_database_can_store_is_refused():
 def test_defer_keeps_emoji_and_backslashes_that_look_like_escapes():
     stored = record.defer("😀 \\u0000 \\ud800", value="ünïcode")
     assert Task.objects.get(pk=stored.pk).args == ["😀 \\u0000 \\ud800"]
+
+
+def nested_list(depth: int) -> list:
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 900, 5_000])
+def test_defer_deeply_nested_argument_is_refused_naming_task_and_argument(depth):
+    with pytest.raises(TaskArgumentError) as caught:
+        record.defer("ok", nested_list(depth))
+    message = str(caught.value)
+    assert "tests.testapp.tasks.record" in message
+    assert f"argument 1 contains arrays or objects nested more than {MAX_DEPTH}" in message
+    with pytest.raises(TaskArgumentError, match=r"keyword argument 'value' contains arrays"):
+        record.bulk_defer([(("ok",), {"value": {"a": nested_list(depth)}})])
+    assert not Task.objects.exists()
+
+
+def test_defer_argument_nested_at_the_limit_is_stored_on_every_database():
+    deepest = nested_list(MAX_DEPTH)
+    stored = record.defer(deepest, value=deepest)
+    assert (Task.objects.get(pk=stored.pk).args, stored.kwargs) == ([deepest], {"value": deepest})
+    record.bulk_defer([((deepest,), {"value": deepest})] * 2)
+    assert Task.objects.count() == 3
+
+
+def test_defer_wide_shallow_argument_is_stored():
+    wide = [{"id": n, "tags": [n]} for n in range(50)]
+    assert Task.objects.get(pk=record.defer("ok", value=wide).pk).kwargs == {"value": wide}
+
+
+def test_defer_circular_argument_is_refused_as_not_json():
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(TaskArgumentError, match=r"argument 1 .*Circular reference"):
+        record.defer("ok", loop)

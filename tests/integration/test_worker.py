@@ -7,9 +7,10 @@ import logging
 import pytest
 
 from ironrelay.models import Task
+from ironrelay.storable import MAX_DEPTH
 from ironrelay.worker import Worker
 from tests.testapp.models import Execution
-from tests.testapp.tasks import always_fails, flaky, noop, record, returns_set, sleepy
+from tests.testapp.tasks import always_fails, flaky, nested, noop, record, returns_set, sleepy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -140,3 +141,19 @@ def test_worker_logs_configuration_and_progress(caplog, settings):
     assert any("started: queues=(all) concurrency=2 batch=5" in line for line in lines)
     progress = [line for line in lines if line.endswith("task(s) done")]
     assert len(progress) >= 2
+
+
+def test_worker_fails_a_too_deeply_nested_return_value_and_keeps_the_batch():
+    nested.defer(MAX_DEPTH + 1)
+    nested.defer(MAX_DEPTH)
+    noop.defer(1)
+    run_burst()
+    too_deep, deepest = Task.objects.filter(task_path=nested.path).order_by("id")
+    assert too_deep.status == "failed" and too_deep.attempts == 1
+    assert (
+        "tests.testapp.tasks.nested returned a value JSON cannot store"
+        in (too_deep.errors[0]["message"])
+    )
+    assert f"nested more than {MAX_DEPTH} levels deep" in too_deep.errors[0]["message"]
+    assert deepest.status == "success" and deepest.return_value == nested(MAX_DEPTH)
+    assert Task.objects.get(task_path=noop.path).status == "success"

@@ -12,6 +12,7 @@ from django.db import transaction
 from ironrelay import send_webhook
 from ironrelay.models import Delivery, Endpoint, OutgoingWebhook, Task
 from ironrelay.outgoing.messages import PayloadError
+from ironrelay.storable import MAX_DEPTH
 from tests.testapp.models import Note, Product
 
 pytestmark = pytest.mark.django_db
@@ -119,4 +120,14 @@ def test_send_webhook_without_subscribers_is_still_recorded():
 def test_send_webhook_non_json_data_names_the_event():
     with pytest.raises(PayloadError, match=r"invoice\.paid"):
         send_webhook("invoice.paid", {"amount": Decimal("1.0")})
+    assert not OutgoingWebhook.objects.exists()
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 5_000])
+def test_send_webhook_too_deeply_nested_data_names_the_event_and_the_limit(depth):
+    data: list = []
+    for _ in range(depth - 1):
+        data = [data]
+    with pytest.raises(PayloadError, match=rf"invoice\.paid.*nested more than {MAX_DEPTH}"):
+        send_webhook("invoice.paid", data)
     assert not OutgoingWebhook.objects.exists()

@@ -61,3 +61,12 @@ def stuck(seconds: float) -> None:
 
 def note_payload(note) -> dict:
     return {"note": note.text.upper()}
+
+
+@task
+def nested(depth: int) -> list:
+    """Return a list nested `depth` levels deep."""
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
