@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ def load_schema(value: dict[str, Any] | str, *, label: str) -> Validator:
             ) from None
     if not isinstance(value, dict):
         raise SchemaConfigError(f"{label}: a schema must be a dict or a path to a JSON file")
-    cls = validators.validator_for(value)
+    cls = _linear_unique_items(validators.validator_for(value))
     try:
         cls.check_schema(value)
     except SchemaError as exc:
@@ -75,3 +77,46 @@ class PayloadSchemas:
 def _path_order(error: ValidationError) -> list[tuple[int, int | str]]:
     # Indexes in numeric order ($[2] before $[10]); a key and an index never compare directly.
     return [(0, part) if isinstance(part, int) else (1, str(part)) for part in error.path]
+
+
+@functools.cache
+def _linear_unique_items(cls: type[Validator]) -> type[Validator]:
+    """Return cls with a uniqueItems that does not compare every pair of items."""
+    if "uniqueItems" not in cls.VALIDATORS:
+        return cls
+    # jsonschema compares each pair of items it cannot sort (objects, mixed types): a 1 MiB
+    # array of 250,000 such items would take hours.
+    return validators.extend(cls, {"uniqueItems": _unique_items})
+
+
+def _unique_items(validator: Validator, unique: bool, instance: Any, schema: Any) -> Any:
+    if unique and validator.is_type(instance, "array"):
+        seen: set[Hashable] = set()
+        for item in instance:
+            key = equality_key(item)
+            if key in seen:
+                yield ValidationError(f"{instance!r} has non-unique elements")
+                return
+            seen.add(key)
+
+
+# bool apart from int (true is not 1), int with float (1 is 1.0); exact types, as json.loads makes.
+_SCALAR_KINDS = {
+    bool: "literal",
+    type(None): "literal",
+    int: "number",
+    float: "number",
+    str: "string",
+}
+
+
+def equality_key(value: Any) -> Hashable:
+    """Return a key equal for values JSON Schema calls equal: 1 and 1.0, but not 1 and true."""
+    kind = _SCALAR_KINDS.get(type(value))
+    if kind is not None:
+        return (kind, value)
+    if isinstance(value, Mapping):
+        return ("object", frozenset((key, equality_key(item)) for key, item in value.items()))
+    if isinstance(value, Sequence):
+        return ("array", tuple(equality_key(item) for item in value))
+    return ("other", repr(value))  # not JSON; only a subclass of a JSON type lands here
