@@ -72,11 +72,12 @@ def main() -> None:
     peak = tracemalloc.get_traced_memory()[1] / 1024 / 1024
     tracemalloc.stop()
 
+    median_ms = statistics.median(seconds) * 1000
     rows = [
         ("case", f"{options.case}: {json.dumps(SCHEMAS[options.case])}"),
         ("body bytes; items", f"{len(body):,}; {len(payload):,}"),
         ("messages returned", f"{len(messages)}"),
-        ("validate, ms (median of runs)", f"{statistics.median(seconds) * 1000:,.1f} ({options.repeat})"),
+        ("validate, ms (median of runs)", f"{median_ms:,.1f} ({options.repeat})"),
         ("validate peak allocated, MiB", f"{peak:.1f} (tracemalloc)"),
         ("process max RSS, MiB", f"{rss_before:.0f} before validating, {rss_after:.0f} after"),
     ]
