@@ -17,6 +17,7 @@ from django.utils.text import Truncator
 
 from ironrelay import crypto, queue
 from ironrelay.conf import get_settings
+from ironrelay.forms import EndpointForm
 from ironrelay.handlers import dispatch
 from ironrelay.models import (
     Delivery,
@@ -238,6 +239,7 @@ class IncomingWebhookAdmin(ReadOnlyAdmin):
 
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
+    form = EndpointForm
     list_display = (
         "id",
         "url",

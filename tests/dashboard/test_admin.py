@@ -352,3 +352,29 @@ def test_page_queries_do_not_grow_with_rows(admin_client, django_assert_max_num_
     # About 5 to 8 queries on every database; one per row would be 50 more.
     with django_assert_max_num_queries(12):
         assert admin_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("[" * 5_000 + "]" * 5_000, "nested at most 30 levels deep"),
+        ("[" * 100_000, "nested at most 30 levels deep"),
+        ('["a", ' + "[" * 31 + "]" * 31 + "]", "nested more than 30 levels deep"),
+        ('["a\\u0000b"]', "NUL"),
+        ('[["shop.order.*"]]', "a JSON list of event names"),
+        ('{"shop.order.*": true}', "a JSON list of event names"),
+        ('"*"', "a JSON list of event names"),
+    ],
+)
+def test_endpoint_event_types_that_are_not_a_list_of_names_are_a_form_error(
+    admin_client, typed, reason
+):
+    target = factories.endpoint()
+    response = admin_client.post(
+        admin_url(Endpoint, "change", target.pk),
+        {"url": target.url, "description": "", "event_types": typed, "is_active": "on"},
+    )
+    assert response.status_code == 200  # the form again, with its error
+    assert reason in response.content.decode()
+    target.refresh_from_db()
+    assert target.event_types == ["*"]
