@@ -15,6 +15,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from jsonschema.protocols import Validator
 
 MAX_MESSAGES = 20
+TOO_DEEP_TO_CHECK = "the payload could not be checked: a value nests too deeply for the validator"
 
 
 class SchemaConfigError(ValueError):
@@ -67,7 +68,12 @@ class PayloadSchemas:
             return []
         # Stop at the cap: a 1 MiB array can hold hundreds of thousands of wrong items, and
         # building every error first cost seconds and a gigabyte per request.
-        found = itertools.islice(validator.iter_errors(payload), MAX_MESSAGES)
+        try:
+            found = list(itertools.islice(validator.iter_errors(payload), MAX_MESSAGES))
+        except RecursionError:
+            # Payloads nest at most MAX_DEPTH levels, but a format check can still recurse
+            # deeply on one string: Python's re parser, for "regex", once per group.
+            return [{"path": "$", "message": TOO_DEEP_TO_CHECK}]
         return [
             {"path": error.json_path, "message": error.message[:500]}
             for error in sorted(found, key=_path_order)

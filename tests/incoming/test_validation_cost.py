@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import _utils as jsonschema_utils
 
-from ironrelay.handlers.validation import MAX_MESSAGES, PayloadSchemas
+from ironrelay.handlers.validation import MAX_MESSAGES, TOO_DEEP_TO_CHECK, PayloadSchemas
 from ironrelay.models import IncomingWebhook
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +130,14 @@ json_values = st.recursive(
 def test_unique_items_agrees_with_jsonschema_on_any_array(items):
     found = PayloadSchemas("t", schema=UNIQUE).validate("", items) == []
     assert found is jsonschema_utils.uniq(items)
+
+
+def test_a_string_too_nested_for_the_regex_format_check_fails_validation_not_the_request():
+    # Python's re parser recurses once per group: a flat JSON string can exhaust the stack.
+    pattern = "(" * 5_000 + ")" * 5_000
+    schemas = PayloadSchemas(
+        "t", schema={"type": "object", "properties": {"p": {"format": "regex"}}}
+    )
+    assert schemas.validate("", {"p": "(a)"}) == []
+    messages = schemas.validate("", {"p": pattern})
+    assert messages == [{"path": "$", "message": TOO_DEEP_TO_CHECK}]
