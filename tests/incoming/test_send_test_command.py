@@ -36,3 +36,8 @@ def test_send_test_unknown_source_names_known_ones():
 def test_send_test_bad_data_is_an_error():
     with pytest.raises(CommandError, match="not valid JSON"):
         call_command("ironrelay_send_test", "stripe", "--data", "{bad")
+
+
+def test_send_test_data_nested_too_deep_to_parse_is_an_error():
+    with pytest.raises(CommandError, match="--data nests more than 30 levels deep"):
+        call_command("ironrelay_send_test", "stripe", "--data", "[" * 100_000)

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from ironrelay.conf import get_settings
 from ironrelay.handlers.sources import Source, get_source
+from ironrelay.storable import MAX_DEPTH
 
 
 class Command(BaseCommand):
@@ -33,6 +34,8 @@ class Command(BaseCommand):
             extra = json.loads(options["data"])
         except ValueError as exc:
             raise CommandError(f"--data is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise CommandError(f"--data nests more than {MAX_DEPTH} levels deep.") from None
         if not isinstance(extra, dict):
             raise CommandError("--data must be a JSON object.")
         payload, headers = sample_request(source, options["event"], extra)
