@@ -21,10 +21,15 @@ def on_ping(webhook: IncomingWebhook) -> None:
 def on_payment(webhook: IncomingWebhook) -> None:
     """Mark the order named in the payment's metadata as paid."""
     intent = webhook.payload.get("data", {}).get("object", {})
-    order_id = intent.get("metadata", {}).get("order_id")
-    if order_id:
-        Order.objects.filter(pk=order_id).update(paid=True)
-    logger.info("payment %s succeeded (order %s)", intent.get("id", "?"), order_id or "none")
+    intent_id = intent.get("id", "(no id)")
+    order_id = str(intent.get("metadata", {}).get("order_id", ""))
+    order = Order.objects.filter(pk=order_id).first() if order_id.isdigit() else None
+    if order is None:
+        logger.warning("payment %s succeeded for no known order (order_id %r)", intent_id, order_id)
+        return
+    order.paid = True
+    order.save(update_fields=["paid"])  # save(), not update(): the change is an outgoing event
+    logger.info("payment %s succeeded: order %s marked paid", intent_id, order.pk)
 
 
 @on_webhook("stripe", "invoice.*")

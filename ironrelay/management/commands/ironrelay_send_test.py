@@ -14,6 +14,16 @@ from ironrelay.conf import get_settings
 from ironrelay.handlers.sources import Source, get_source
 from ironrelay.storable import MAX_DEPTH
 
+# Stripe's id prefixes for the objects its commonly handled events are about.
+STRIPE_ID_PREFIXES = {
+    "payment_intent": "pi",
+    "charge": "ch",
+    "invoice": "in",
+    "customer": "cus",
+    "customer.subscription": "sub",
+    "checkout.session": "cs",
+}
+
 
 class Command(BaseCommand):
     help = "Send a signed sample webhook for a configured source to a running server."
@@ -21,7 +31,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("source", help="A source name from IRONRELAY['SOURCES'].")
         parser.add_argument("--event", default="ping", help="Event name to send.")
-        parser.add_argument("--data", default="{}", help="JSON object merged into the payload.")
+        parser.add_argument(
+            "--data", default="{}", help="JSON object merged (deeply) into the sample payload."
+        )
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="The server's base URL.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -54,7 +66,10 @@ def sample_request(source: Source, event: str, extra: dict[str, Any]) -> tuple[d
     expects them."""
     delivery_id = f"evt_test_{uuid.uuid4().hex[:16]}"
     # The id is in the body too, so sources that dedupe on the body see each sample as new.
-    payload: dict[str, Any] = {"livemode": False, "sample": True, "sample_id": delivery_id, **extra}
+    payload: dict[str, Any] = {"livemode": False, "sample": True, "sample_id": delivery_id}
+    if source.scheme.name == "stripe":
+        payload.update(_stripe_event_body(event))
+    _merge(payload, extra)
     headers = {"Content-Type": "application/json", "webhook-id": delivery_id}
     for places, value in ((source.event_places, event), (source.id_places, delivery_id)):
         if not places:
@@ -65,6 +80,31 @@ def sample_request(source: Source, event: str, extra: dict[str, Any]) -> tuple[d
         else:
             _put(payload, key, value)
     return payload, headers
+
+
+def _stripe_event_body(event: str) -> dict[str, Any]:
+    """Return the parts of a Stripe event that handlers read: the object the event is about."""
+    object_type = event.rsplit(".", 1)[0] if "." in event else event
+    prefix = STRIPE_ID_PREFIXES.get(object_type, object_type.replace(".", "_"))
+    return {
+        "object": "event",
+        "data": {
+            "object": {
+                "id": f"{prefix}_test_{uuid.uuid4().hex[:16]}",
+                "object": object_type,
+                "metadata": {},
+            }
+        },
+    }
+
+
+def _merge(target: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Merge `extra` into `target`, nested objects key by key."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = value
 
 
 def _put(payload: dict[str, Any], dotted_key: str, value: str) -> None:
