@@ -20,11 +20,14 @@ run: sample-setup
 	  trap 'kill -TERM $$worker $$receiver 2>/dev/null; wait $$worker $$receiver' EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:8000
 
+# One pip install each: IronRelay (editable) with its dependencies, plus Django in the chosen range.
 sample-setup: venv
-	cd sample_project && $(PY) -m pip install -q -r requirements.txt
-	cd sample_project && $(PY) manage.py migrate --noinput
-	cd sample_project && DJANGO_SUPERUSER_PASSWORD=admin $(PY) manage.py createsuperuser \
-	  --noinput --username admin --email admin@example.com 2>/dev/null || true
+	@echo "Installing IronRelay and $(DJANGO) into $(VENV)"
+	@cd sample_project && $(PY) -m pip install -q "$(DJANGO)" -r requirements.txt
+	@echo "Migrating the sample project's SQLite database"
+	@cd sample_project && $(PY) manage.py migrate --noinput -v 0
+	@cd sample_project && DJANGO_SUPERUSER_PASSWORD=admin $(PY) manage.py createsuperuser \
+	  --noinput --username admin --email admin@example.com >/dev/null 2>&1 || true
 
 ## make test: set up the dev environment and run the suite (DB=postgres|mysql for a server)
 test: venv-dev
@@ -39,13 +42,14 @@ format: venv-dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# The virtualenv itself; each target that needs packages installs them in one pip call.
 venv:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(DJANGO)" -e .
+	@$(PY) -m pip install -q --upgrade pip
 
 venv-dev: venv
-	$(PY) -m pip install -q "$(DJANGO)" -e ".[dev]" $(DB_EXTRA)
+	@echo "Installing IronRelay with its dev tools and $(DJANGO) into $(VENV)"
+	@$(PY) -m pip install -q "$(DJANGO)" -e ".[dev]" $(DB_EXTRA)
 
 ## make bench: the side-by-side benchmark against the peers (bench/README.md; BENCH_ARGS=--quick)
 bench:

@@ -1,4 +1,4 @@
-"""Read README.md: its fenced code blocks, their shell commands and the model attributes it names."""
+"""Read README.md: its code blocks, their shell commands and the model attributes it names."""
 
 from __future__ import annotations
 

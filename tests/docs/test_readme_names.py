@@ -36,8 +36,11 @@ def test_readme_python_block_compiles_and_defines_its_names(block):
     compile(block.text, f"README.md:{block.line}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     # ruff's undefined-name rule (pyflakes F821): `env(...)` without a definition fails here.
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--select", "F821"]
-        + ["--output-format", "concise", "--stdin-filename", f"readme_line{block.line}.py", "-"],
+        [
+            *(sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--select"),
+            *("F821", "--output-format", "concise", "--stdin-filename"),
+            *(f"readme_line{block.line}.py", "-"),
+        ],
         input=block.text,
         capture_output=True,
         text=True,
@@ -90,7 +93,10 @@ def test_readme_model_fields_exist():
     [
         ("Each event is one `OutgoingWebhook` (fields `id` (`msg_…`), `type`).", ["type"]),
         ("Read `OutgoingWebhook.type` or `endpoint.token`.", ["type", "token"]),
-        ("`ironrelay.models.Task` has the fields `status`, `errors` (keys `at`), `colour`.", ["colour"]),
+        (
+            "`ironrelay.models.Task` has the fields `status`, `errors` (keys `at`), `colour`.",
+            ["colour"],
+        ),
         ("`Task` rows are stored. The default payload is the model's fields `nope`.", []),
     ],
 )

@@ -41,3 +41,21 @@ def test_send_test_bad_data_is_an_error():
 def test_send_test_data_nested_too_deep_to_parse_is_an_error():
     with pytest.raises(CommandError, match="--data nests more than 30 levels deep"):
         call_command("ironrelay_send_test", "stripe", "--data", "[" * 100_000)
+
+
+def test_send_test_stripe_event_carries_its_object_and_merges_data(live_server):
+    order = '{"data": {"object": {"metadata": {"order_id": "7"}}}}'
+    call_command(
+        "ironrelay_send_test",
+        "stripe",
+        "--event",
+        "payment_intent.succeeded",
+        "--data",
+        order,
+        "--url",
+        live_server.url,
+    )
+    intent = IncomingWebhook.objects.get().payload["data"]["object"]
+    assert intent["id"].startswith("pi_test_")
+    assert intent["object"] == "payment_intent"
+    assert intent["metadata"] == {"order_id": "7"}
