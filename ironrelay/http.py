@@ -5,66 +5,47 @@ from __future__ import annotations
 import codecs
 import email.message
 import http.client
-import ipaddress
 import logging
 import os
-import re
-import socket
 import ssl
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, NamedTuple, TypeAlias
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
-import idna
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
 from ironrelay import __version__
+from ironrelay.destinations import (
+    BlockedDestination,
+    DestinationError,
+    Target,
+    UnresolvableDestination,
+    check_destination,
+    classify_address,
+    parse_target,
+    pick_address,
+)
+
+__all__ = [
+    "BlockedDestination",
+    "DestinationError",
+    "HttpResult",
+    "UnresolvableDestination",
+    "check_destination",
+    "classify_address",
+    "post",
+]
 
 logger = logging.getLogger("ironrelay.http")
 
 USER_AGENT = f"IronRelay/{__version__}"
 POOL_HOSTS = 64  # connection pools kept, one per (scheme, address, port, TLS name)
 POOL_SIZE = 16  # idle keep-alive connections kept per pool
-
-_IP: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
-_Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_HOST_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
-
-_BLOCKED_KINDS = {
-    "an unspecified": "0.0.0.0/8 ::/128",  # Linux connects 0.0.0.0 to the local host
-    "a loopback": "127.0.0.0/8 ::1/128",
-    # fec0::/10: deprecated site-local; 64:ff9b:1::/48: local-use NAT64.
-    "a private": "10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 fc00::/7 fec0::/10 64:ff9b:1::/48",
-    "a shared (CGNAT)": "100.64.0.0/10",
-    "a link-local": "169.254.0.0/16 fe80::/10",  # 169.254.169.254 is the cloud metadata service
-    "a multicast": "224.0.0.0/4 ff00::/8",
-    "a documentation": "192.0.2.0/24 198.51.100.0/24 203.0.113.0/24 2001:db8::/32 3fff::/20",
-}
-_BLOCKED_RANGES: tuple[tuple[_Network, str], ...] = tuple(
-    (ipaddress.ip_network(cidr), kind)
-    for kind, cidrs in _BLOCKED_KINDS.items()
-    for cidr in cidrs.split()
-)
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-
-
-class DestinationError(Exception):
-    """The URL cannot be delivered to."""
-
-
-class BlockedDestination(DestinationError):
-    """The URL resolves to an address deliveries may not reach."""
-
-
-class UnresolvableDestination(DestinationError):
-    """The URL's host name does not resolve."""
 
 
 @dataclass(frozen=True)
@@ -85,120 +66,33 @@ class HttpResult:
         return not self.error and self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _Target(NamedTuple):
-    scheme: str
-    host: str  # ASCII (IDNA), lower case, no brackets
-    port: int
-    explicit_port: bool
-    userinfo: str
-    path: str
-    query: str
+class _PinnedRequest(requests.PreparedRequest):
+    """A request that carries the target the guard parsed and the address it checked."""
 
-
-def classify_address(ip: _IP) -> str | None:
-    """Return the kind of non-public range `ip` is in ("a private address"), or None if public."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        # An IPv6 address that carries an IPv4 one reaches wherever the IPv4 one does.
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            kind = classify_address(embedded)
-            return f"{kind} (embedded in IPv6)" if kind else None
-    for network, kind in _BLOCKED_RANGES:
-        if ip in network:
-            return f"{kind} address"
-    # Whatever else IANA does not route publicly: benchmarking, protocol assignments, 240/4...
-    return None if ip.is_global else "a reserved address"
-
-
-@lru_cache(maxsize=64)
-def _parse_allow(allow: tuple[str, ...]) -> tuple[tuple[_Network, ...], frozenset[str]]:
-    networks: list[_Network] = []
-    names: set[str] = set()
-    for entry in (e.strip() for e in allow):
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            if "/" in entry:
-                raise ValueError(f"invalid CIDR in delivery allow list: {entry!r}") from None
-            names.add(entry.lower().rstrip("."))
-    return tuple(networks), frozenset(names)
-
-
-def _split(url: str) -> _Target:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-        host = (parts.hostname or "").rstrip(".")
-        if host and not host.isascii():
-            host = idna.encode(host, uts46=True).decode("ascii")
-    except (ValueError, idna.IDNAError):
-        raise BlockedDestination("the URL is not valid") from None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        raise BlockedDestination(f"scheme {scheme!r} is not allowed (http and https only)")
-    if not host:
-        raise BlockedDestination("the URL has no host")
-    if ":" not in host and not _HOST_NAME.fullmatch(host):
-        raise BlockedDestination(f"{host!r} is not a valid host name")
-    userinfo = parts.netloc.rpartition("@")[0]
-    port_or_default = port if port is not None else _DEFAULT_PORTS[scheme]
-    explicit = port is not None and port != _DEFAULT_PORTS[scheme]
-    return _Target(scheme, host, port_or_default, explicit, userinfo, parts.path, parts.query)
-
-
-def _pick_address(target: _Target, allow: tuple[str, ...]) -> str:
-    networks, names = _parse_allow(allow)
-    try:
-        infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc.__class__.__name__
-        raise UnresolvableDestination(f"DNS lookup failed for {target.host}: {reason}") from None
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    if not addresses:
-        raise UnresolvableDestination(f"DNS lookup failed for {target.host}: no addresses")
-    if target.host in names:
-        return addresses[0]
-    refused: tuple[str, str] | None = None
-    for address in addresses:
-        ip = ipaddress.ip_address(address)
-        mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
-        if any(ip in net or (mapped is not None and mapped in net) for net in networks):
-            return address
-        kind = classify_address(ip)
-        if kind is None:
-            return address
-        refused = refused or (address, kind)
-    if refused is None:  # getaddrinfo returned nothing at all
-        raise UnresolvableDestination(f"DNS lookup for {target.host} returned no address")
-    address, kind = refused
-    if address == target.host:
-        raise BlockedDestination(f"{address} is {kind}")
-    raise BlockedDestination(f"{target.host} resolves to {address}, {kind}")
-
-
-def check_destination(url: str, allow: Sequence[str] = ()) -> str:
-    """Return the IP a delivery to `url` would connect to; raise DestinationError if none."""
-    return _pick_address(_split(url), tuple(allow))
+    target: Target
+    address: str
 
 
 class _PinnedAdapter(HTTPAdapter):
-    """Connect to the IP in the URL; use the Host header's name for TLS SNI and verification."""
+    """Connect to a _PinnedRequest's checked address, whatever its URL says; refuse others."""
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
     ) -> Any:
-        """Add the Host header's name as server_hostname to https pools."""
+        """Take scheme, address and port from the guard's check, and TLS's name from its host."""
+        if not isinstance(request, _PinnedRequest):
+            raise requests.exceptions.InvalidURL("the SSRF guard did not check this request")
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
             request, verify, cert
         )
-        name = urlsplit("//" + request.headers.get("Host", "")).hostname
-        if host_params["scheme"] != "https" or not name:
+        target = request.target
+        # The URL is never parsed again for where to connect: nothing is left to disagree about.
+        host_params = {"scheme": target.scheme, "host": request.address, "port": target.port}
+        if target.scheme != "https":
             return host_params, pool_kwargs
         # urllib3 sends this name as SNI and verifies the certificate against it while the
         # socket goes to the IP; being part of the pool key, names on one IP never share a pool.
-        return host_params, {**pool_kwargs, "server_hostname": name}
+        return host_params, {**pool_kwargs, "server_hostname": target.host}
 
 
 _session_lock = threading.Lock()
@@ -235,8 +129,8 @@ def post(
     """POST `body` to `url` once; report network and guard failures in the result, never raise."""
     started = time.perf_counter()
     try:
-        target = _split(url)
-        ip = _pick_address(target, tuple(allow))
+        target = parse_target(url)
+        ip = pick_address(target, allow)
     except BlockedDestination as exc:
         logger.warning("Refused delivery: %s", exc)
         return HttpResult(None, {}, "", _since(started), f"blocked: {exc}", blocked=True)
@@ -244,23 +138,23 @@ def post(
         logger.info("Delivery failed: %s", exc)
         return HttpResult(None, {}, "", _since(started), str(exc))
 
-    # The name was resolved once, above; the URL now holds that IP, so urllib3 connects to it
-    # without a second lookup (no DNS-rebinding window), while the Host header and, through
-    # _PinnedAdapter, TLS SNI and certificate checks keep naming the original host.
-    pinned_url, host_header = _pin(target, ip)
-    send_headers = {name: value for name, value in headers.items() if name.lower() != "host"}
+    # The name was resolved once, above; the connection goes to that IP (no second lookup, so
+    # no DNS-rebinding window), while the Host header and, through _PinnedAdapter, TLS SNI and
+    # certificate checks keep naming the original host. The URL is rebuilt from the checked
+    # parts: no user name or password, nothing a later parser could read another way.
     session = _session()
+    send_headers = CaseInsensitiveDict(session.headers)
+    send_headers.update({name: value for name, value in headers.items() if name.lower() != "host"})
+    send_headers["Host"] = target.host_header
     deadline = time.monotonic() + connect_timeout + read_timeout
     data, truncated, error = b"", False, ""
     try:
-        request = session.prepare_request(
-            requests.Request(
-                "POST", pinned_url, headers={**send_headers, "Host": host_header}, data=body
-            )
-        )
+        request = _PinnedRequest()
+        request.target, request.address = target, ip
+        request.prepare(method="POST", url=_pinned_url(target, ip), headers=send_headers, data=body)
         # Not session.send: given a 3xx it reads the whole body (to prepare the next hop),
         # stream=True notwithstanding.
-        response = session.get_adapter(pinned_url).send(
+        response = session.get_adapter(target.scheme + "://").send(
             request, stream=True, timeout=(connect_timeout, read_timeout), verify=ca_bundle or True
         )
     except requests.RequestException as exc:
@@ -285,14 +179,10 @@ def post(
     )
 
 
-def _pin(target: _Target, ip: str) -> tuple[str, str]:
-    """Return the URL with `ip` for its host, and the Host header naming the original host."""
+def _pinned_url(target: Target, ip: str) -> str:
+    """Return the URL of the request: the checked IP for its host, the target's path and query."""
     netloc = f"[{ip}]:{target.port}" if ":" in ip else f"{ip}:{target.port}"
-    if target.userinfo:
-        netloc = f"{target.userinfo}@{netloc}"
-    host = f"[{target.host}]" if ":" in target.host else target.host
-    host_header = f"{host}:{target.port}" if target.explicit_port else host
-    return urlunsplit((target.scheme, netloc, target.path or "/", target.query, "")), host_header
+    return f"{target.scheme}://{netloc}{target.request_uri}"
 
 
 def _since(started: float) -> float:

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from ironrelay import crypto
+from ironrelay.destinations import BlockedDestination, parse_target
 from ironrelay.handlers.registry import event_matches
 from ironrelay.signing import generate_secret
 
@@ -28,6 +29,19 @@ def reject_credentials(url: str) -> None:
             "Receivers authenticate deliveries by their signature.",
             code="credentials_in_url",
         )
+
+
+def validate_endpoint_url(url: str) -> None:
+    """Refuse a URL that deliveries would refuse, read by the parser deliveries use (no DNS)."""
+    reject_credentials(url)
+    try:
+        parse_target(url)
+    except BlockedDestination as exc:
+        raise ValidationError(
+            "Deliveries would refuse this URL: %(reason)s.",
+            code="undeliverable_url",
+            params={"reason": exc},
+        ) from None
 
 
 class Endpoint(models.Model):
@@ -58,10 +72,20 @@ class Endpoint(models.Model):
         return self.description or self.url
 
     def save(self, *args: object, **kwargs: object) -> None:
-        reject_credentials(self.url)
+        # Rows written without save() (bulk_create, update(), fixtures) are checked again by
+        # the SSRF guard on every delivery: this only gives the error early.
+        validate_endpoint_url(self.url)
         if not self.secret_encrypted:
             self.secret = generate_secret()
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Refuse a URL deliveries would refuse (the field's own validators run first)."""
+        try:
+            validate_endpoint_url(self.url)
+        except ValidationError as exc:
+            if exc.code != "credentials_in_url":  # the field's validator reports that one
+                raise ValidationError({"url": exc}) from None
 
     @property
     def secret(self) -> str:

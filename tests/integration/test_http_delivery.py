@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ironrelay import __version__
-from ironrelay.http import HttpResult, check_destination, post
+from ironrelay.destinations import parse_target
+from ironrelay.http import HttpResult, _PinnedRequest, _session, check_destination, post
 from tests.receiver import Receiver, Reply
 
 ALLOW = ["127.0.0.1/32"]
@@ -160,7 +162,10 @@ def test_post_garbage_response_reports_error(receiver: Receiver) -> None:
 
 def test_post_loopback_blocked_without_allow_list(receiver: Receiver) -> None:
     result = post(receiver.url("/hook"), b"{}", JSON)
-    assert result.error == "blocked: 127.0.0.1 is a loopback address"
+    assert result.error == (
+        "blocked: 127.0.0.1 is a loopback address"
+        ' (to allow it, add "127.0.0.1/32" to IRONRELAY["OUTGOING_ALLOW"])'
+    )
     assert result.blocked
     assert receiver.requests == []
 
@@ -307,3 +312,43 @@ def test_post_https_untrusted_certificate_is_tls_error(
     assert result.error.startswith("TLS error: ")
     assert "certificate" in result.error
     assert tls_receiver.requests == []
+
+
+# The SSRF guard holds at the HTTP layer, whatever URL the caller passes.
+
+
+def test_post_userinfo_before_public_host_never_reaches_loopback(receiver: Receiver) -> None:
+    # urllib.parse reads the host after the "@" (public); urllib3 ends the host at the "\".
+    result = post(f"http://127.0.0.1:{receiver.port}\\@93.184.215.14/", b"{}", JSON)
+    assert (result.status_code, result.blocked) == (None, True)
+    assert result.error == "blocked: the URL contains a backslash"
+    assert receiver.requests == []
+
+
+def test_post_never_sends_url_credentials(receiver: Receiver) -> None:
+    # requests would send them as "Authorization: Basic ...".
+    result = post(receiver.url("/hook").replace("//", "//user:secret@"), b"{}", JSON, allow=ALLOW)
+    assert result.error == "blocked: the URL has a user name or password (user@host), never sent"
+    assert receiver.requests == []
+
+
+def test_post_sends_path_and_query_as_urllib3_encodes_them(receiver: Receiver) -> None:
+    post(receiver.url("/a/../hook?q=é&at=@"), b"{}", JSON, allow=ALLOW)
+    [request] = receiver.requests
+    assert request.path == "/hook?q=%C3%A9&at=@"
+
+
+def test_session_connects_to_the_checked_address_not_the_url_host(receiver: Receiver) -> None:
+    request = _PinnedRequest()
+    request.target, request.address = parse_target(receiver.url("/hook")), "127.0.0.1"
+    request.prepare(method="POST", url=f"http://192.0.2.1:{receiver.port}/hook", data=b"{}")
+    with _session().get_adapter("http://").send(request, timeout=5) as response:
+        assert response.status_code == 200
+    assert [r.path for r in receiver.requests] == ["/hook"]
+
+
+def test_session_refuses_a_request_the_guard_did_not_check(receiver: Receiver) -> None:
+    request = requests.Request("POST", receiver.url("/hook"), data=b"{}").prepare()
+    with pytest.raises(requests.exceptions.InvalidURL, match="SSRF guard did not check"):
+        _session().get_adapter("http://").send(request, timeout=5)
+    assert receiver.requests == []

@@ -137,6 +137,35 @@ def test_private_address_is_refused_without_traffic_or_retry(receiver, drain, se
     assert "blocked" in delivery.last_error and "127.0.0.1" in delivery.last_error
 
 
+def test_refused_delivery_says_how_to_allow_the_address(receiver, settings, caplog):
+    settings.IRONRELAY = {**settings.IRONRELAY, "OUTGOING_ALLOW": []}
+    endpoint = make_endpoint(receiver)
+    message = send_webhook("invoice.paid", {"id": 1})
+    hint = '(to allow it, add "127.0.0.1/32" to IRONRELAY["OUTGOING_ALLOW"])'
+    with caplog.at_level("WARNING", logger="ironrelay"):
+        outcome = outgoing.deliver(message.id, endpoint.pk)
+    assert outcome == f"attempt 1 failed: blocked: 127.0.0.1 is a loopback address {hint}"
+    [attempt] = Delivery.objects.get().attempt_log.all()
+    assert attempt.error == f"blocked: 127.0.0.1 is a loopback address {hint}"
+    logged = [r.getMessage() for r in caplog.records if r.name == "ironrelay.outgoing"]
+    assert len(logged) == 1 and hint in logged[0]
+    assert receiver.requests == []
+
+
+@pytest.mark.parametrize("allow", [[], ["127.0.0.1/32"]])
+def test_url_stored_without_save_is_still_guarded(receiver, settings, allow):
+    # update() skips the model's validation; the guard at the HTTP layer must hold anyway.
+    settings.IRONRELAY = {**settings.IRONRELAY, "OUTGOING_ALLOW": allow}
+    endpoint = make_endpoint(receiver)
+    hostile = f"http://127.0.0.1:{receiver.port}\\@93.184.215.14/"
+    Endpoint.objects.filter(pk=endpoint.pk).update(url=hostile)
+    message = send_webhook("invoice.paid", {"id": 1})
+    outcome = outgoing.deliver(message.id, endpoint.pk)
+    assert outcome == "attempt 1 failed: blocked: the URL contains a backslash"
+    assert receiver.requests == []
+    assert Delivery.objects.get().status == "failed"
+
+
 def test_rotated_secret_signs_with_both_secrets(receiver, drain):
     endpoint = make_endpoint(receiver)
     old = endpoint.secret

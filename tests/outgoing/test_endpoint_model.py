@@ -102,3 +102,34 @@ def test_credentials_in_url_are_refused():
     with pytest.raises(ValidationError, match="no credentials"):
         Endpoint.objects.create(url="https://user:secret@hooks.example.com/")
     assert not Endpoint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://hooks.example.com\\.evil.test/", "backslash"),
+        ("https://%68ooks.example.com/", "parsers disagree"),
+        ("https://[fe80::1%25eth0]/", "zone id"),
+        ("ftp://hooks.example.com/", "scheme 'ftp' is not allowed"),
+    ],
+)
+def test_url_deliveries_would_refuse_is_refused_on_save_and_clean(url, reason):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match=f"Deliveries would refuse this URL: .*{reason}"):
+        Endpoint.objects.create(url=url)
+    with pytest.raises(ValidationError) as info:
+        Endpoint(url=url).clean()
+    assert reason in info.value.message_dict["url"][0]
+    assert not Endpoint.objects.exists()
+
+
+def test_clean_leaves_credentials_to_the_field_validator():
+    from django.core.exceptions import ValidationError
+
+    endpoint = Endpoint(url="https://user:secret@hooks.example.com/", event_types=["*"])
+    endpoint.secret = "whsec_" + "a" * 32
+    with pytest.raises(ValidationError) as info:
+        endpoint.full_clean()
+    assert len(info.value.message_dict["url"]) == 1  # said once, not twice
+    assert "no credentials" in info.value.message_dict["url"][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from typing import Any
 
@@ -63,6 +64,10 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch, name: str, *addresses: str) -> lis
         ("[64:ff9b::a9fe:a9fe]", "link-local"),  # NAT64 form of 169.254.169.254
         ("[2002:a00:1::1]", "private"),  # 6to4 form of 10.0.0.1
         ("2130706433", "loopback"),  # 127.0.0.1 written as one number
+        ("0177.0.0.1", "loopback"),  # octal
+        ("0x7f.1", "loopback"),  # hexadecimal, two parts
+        ("[::127.0.0.1]", "IPv4-compatible"),  # Python calls this one global
+        ("[::ffff:0:127.0.0.1]", "IPv4-compatible"),  # SIIT-translated: global to Python too
     ],
 )
 def test_check_destination_refuses_non_public_address(host: str, kind: str) -> None:
@@ -84,8 +89,12 @@ def test_check_destination_allows_public_address(url: str, address: str) -> None
 
 
 def test_check_destination_message_names_host_and_kind() -> None:
-    with pytest.raises(BlockedDestination, match=r"^10\.0\.0\.5 is a private address$"):
+    with pytest.raises(BlockedDestination) as info:
         check_destination("https://10.0.0.5/hooks?token=s3cret")
+    assert str(info.value) == (
+        "10.0.0.5 is a private address"
+        ' (to allow it, add "10.0.0.5/32" to IRONRELAY["OUTGOING_ALLOW"])'
+    )
 
 
 def test_check_destination_allow_list_cidr_admits_its_addresses_only() -> None:
@@ -117,6 +126,41 @@ def test_check_destination_allow_list_invalid_cidr_raises() -> None:
 def test_check_destination_refuses_other_schemes(url: str) -> None:
     with pytest.raises(BlockedDestination, match="scheme"):
         check_destination(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        # Where urllib.parse and urllib3 read different hosts (the first is the reported bypass).
+        ("http://127.0.0.1:8000\\@93.184.215.14/", "backslash"),
+        ("http://93.184.215.14\\@127.0.0.1:8000/", "backslash"),
+        ("http://93.184.215.14\t@127.0.0.1:8000/", "space or a control character"),
+        ("http://93.184.215.14 @127.0.0.1:8000/", "space or a control character"),
+        ("http://%31%32%37.0.0.1:8000/", "parsers disagree"),
+        # Userinfo is never sent (requests would turn it into an Authorization header).
+        ("http://user:secret@93.184.215.14/", "user name or password"),
+        ("http://127.0.0.1:8000@93.184.215.14/", "user name or password"),
+        ("http://a@127.0.0.1:8000@93.184.215.14/", "user name or password"),
+        ("http://93.184.215.14%40127.0.0.1/", "is not a valid host name"),
+        ("http://[fe80::1%25eth0]:8000/", "zone id"),
+        ("http://[::1%25lo]:8000/", "zone id"),
+        ("http://93.184.215.14:0/", "port 0"),
+        ("http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ:8000/", "not valid"),  # folds to "localhost" under UTS 46
+        ("http://\uff11\uff12\uff17.\uff10.\uff10.\uff11:8000/", "not valid"),  # fullwidth digits
+        ("http://127.0.0.1:+80/", "not valid"),
+    ],
+)
+def test_check_destination_refuses_ambiguous_url(url: str, reason: str) -> None:
+    with pytest.raises(BlockedDestination, match=re.escape(reason)):
+        check_destination(url, ["127.0.0.0/8", "fe80::/10", "::1/128"])
+
+
+def test_check_destination_reads_idna_and_padded_ports_as_urllib3_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lookups = fake_dns(monkeypatch, "xn--bcher-kva.test", "93.184.215.14")
+    assert check_destination("https://Bücher.test:0443/hook") == "93.184.215.14"
+    assert lookups == ["xn--bcher-kva.test"]
 
 
 @pytest.mark.parametrize("url", ["http:///hook", "http://93.184.215.14:99999/", "http://[::1/"])
@@ -164,7 +208,11 @@ def test_post_dns_failure_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize(
     ("url", "error"),
     [
-        ("http://10.0.0.5/hook?token=s3cret", "blocked: 10.0.0.5 is a private address"),
+        (
+            "http://10.0.0.5/hook?token=s3cret",
+            'blocked: 10.0.0.5 is a private address (to allow it, add "10.0.0.5/32" to '
+            'IRONRELAY["OUTGOING_ALLOW"])',
+        ),
         ("ftp://93.184.215.14/", "blocked: scheme 'ftp' is not allowed (http and https only)"),
     ],
 )
