@@ -133,3 +133,19 @@ def test_clean_leaves_credentials_to_the_field_validator():
         endpoint.full_clean()
     assert len(info.value.message_dict["url"]) == 1  # said once, not twice
     assert "no credentials" in info.value.message_dict["url"][0]
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [("http://hooks.example.com:0/hook", "port 0"), ("ftp://hooks.example.com/", "scheme 'ftp'")],
+)
+def test_admin_add_form_shows_the_refusal_as_a_field_error(admin_client, url, reason):
+    from django.urls import reverse
+
+    response = admin_client.post(
+        reverse("admin:ironrelay_endpoint_add"),
+        {"url": url, "description": "", "event_types": '["*"]', "is_active": "on"},
+    )
+    assert response.status_code == 200  # the form again, not a redirect nor a 500
+    assert reason in response.context["adminform"].form.errors["url"][0]
+    assert not Endpoint.objects.exists()
