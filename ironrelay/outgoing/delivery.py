@@ -7,6 +7,7 @@ import logging
 import random
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from django.db.models import F
 from django.utils import timezone
@@ -212,7 +213,9 @@ def disable(endpoint: Endpoint, reason: str) -> None:
     )
     if changed:
         endpoint.is_active, endpoint.disabled_reason = False, reason[:255]
-        logger.warning("Endpoint %s (%s) disabled: %s", endpoint.pk, endpoint.url, reason)
+        # The host only: a stored URL may carry a token in its path, query or userinfo.
+        host = urlsplit(endpoint.url).hostname or "?"
+        logger.warning("Endpoint %s (host %s) disabled: %s", endpoint.pk, host, reason)
         endpoint_disabled.send(sender=Endpoint, endpoint=endpoint, reason=reason)
 
 

@@ -210,6 +210,20 @@ def test_repeated_failures_disable_endpoint(receiver, drain, settings):
     assert "3 deliveries in a row failed" in endpoint.disabled_reason
 
 
+def test_disable_logs_the_host_not_the_urls_credentials_or_query(caplog):
+    endpoint = Endpoint.objects.create(url="https://hooks.example.com/in", event_types=["*"])
+    # Written without save(), as a fixture or raw SQL could: the model's validation never ran.
+    Endpoint.objects.filter(pk=endpoint.pk).update(
+        url="https://user:hunter2@hooks.example.com/in?token=s3cret"
+    )
+    endpoint.refresh_from_db()
+    with caplog.at_level("WARNING", logger="ironrelay"):
+        outgoing.disable(endpoint, "410 Gone")
+    [line] = [r.getMessage() for r in caplog.records if "disabled" in r.getMessage()]
+    assert "hooks.example.com" in line
+    assert "hunter2" not in line and "s3cret" not in line and "user" not in line
+
+
 def test_failing_for_days_disables_endpoint(receiver, drain, settings):
     settings.IRONRELAY = {**settings.IRONRELAY, "OUTGOING_RETRY_SCHEDULE": []}
     receiver.script("/hook", Reply(500))
