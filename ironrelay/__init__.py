@@ -10,10 +10,10 @@ __all__ = ["on_webhook", "send_webhook", "task"]
 if TYPE_CHECKING:
     from ironrelay.handlers.registry import on_webhook
     from ironrelay.outgoing import send_webhook
-    from ironrelay.tasks import task
+    from ironrelay.tasks.decorator import task
 
 _LAZY = {
-    "task": "ironrelay.tasks",
+    "task": "ironrelay.tasks.decorator",
     "on_webhook": "ironrelay.handlers.registry",
     "send_webhook": "ironrelay.outgoing",
 }

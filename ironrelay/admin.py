@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from ironrelay import crypto, queue
+from ironrelay import crypto
 from ironrelay.conf import get_settings
 from ironrelay.forms import EndpointForm
 from ironrelay.handlers import dispatch
@@ -31,6 +31,7 @@ from ironrelay.models import (
 )
 from ironrelay.outgoing import delivery as outgoing
 from ironrelay.prettyjson import pretty
+from ironrelay.tasks import queue
 
 
 def json_display(field: str, description: str) -> Callable[[Any, Any], str]:

@@ -14,8 +14,9 @@ class IronRelayConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.utils.module_loading import autodiscover_modules
 
-        from ironrelay import checks, db
+        from ironrelay import checks
         from ironrelay.handlers import dispatch  # noqa: F401 - registers the handler-runner task
+        from ironrelay.tasks import db
 
         checks.register_all()
         connection_created.connect(db.tune_sqlite, dispatch_uid="ironrelay.tune_sqlite")

@@ -29,7 +29,7 @@ class RelaySettings:
     RETRY_JITTER: float = 0.5  # a delay is drawn from [delay * (1 - jitter), delay]
     TASK_TIMEOUT: float | None = None
     TRACEBACK_MAX_CHARS: int = 20_000
-    # PostgreSQL + psycopg 3: defer() runs one prepared INSERT per connection (ironrelay.db)
+    # PostgreSQL + psycopg 3: defer() runs one prepared INSERT per connection (ironrelay.tasks.db)
     PREPARED_STATEMENTS: bool = True
 
     # Worker

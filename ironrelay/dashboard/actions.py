@@ -12,11 +12,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
-from ironrelay import queue
 from ironrelay.dashboard.access import staff_view
 from ironrelay.handlers import dispatch
 from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Task
 from ironrelay.outgoing import delivery as outgoing
+from ironrelay.tasks import queue
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from ironrelay.handlers.registry import WebhookHandler, handler_by_path, handlers_for
 from ironrelay.models import HandlerRun, IncomingWebhook
 from ironrelay.signals import webhook_received
-from ironrelay.tasks import TaskContext, task
+from ironrelay.tasks.decorator import TaskContext, task
 
 logger = logging.getLogger("ironrelay.incoming")
 

@@ -17,7 +17,7 @@ from ironrelay.conf import get_settings
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint
 from ironrelay.signals import endpoint_disabled
 from ironrelay.signing import sign_standard
-from ironrelay.tasks import task
+from ironrelay.tasks.decorator import task
 
 logger = logging.getLogger("ironrelay.outgoing")
 

@@ -22,10 +22,10 @@ def receiver():
 @pytest.fixture
 def scene(receiver, django_user_model):
     """Data a developer would meet on a bad day: failures everywhere."""
-    from ironrelay import queue
+    from ironrelay.tasks import claim
 
     django_user_model.objects.create_superuser("admin", "admin@example.com", "admin-pw")
-    queue.register_worker("web-1:4242:5f2a9c1e", ["default"], 4)
+    claim.register_worker("web-1:4242:5f2a9c1e", ["default"], 4)
     for i in range(8):
         Task.objects.create(
             task_path="shop.tasks.send_email", args=[i], status="success", attempts=1

@@ -39,10 +39,10 @@ BIG_PAYLOAD = {
 @pytest.fixture
 def phone_scene(django_user_model):
     """A busy day with long names, URLs, errors, tracebacks and payloads everywhere."""
-    from ironrelay import queue
+    from ironrelay.tasks import claim
 
     django_user_model.objects.create_superuser("admin", "admin@example.com", "admin-pw")
-    queue.register_worker("web-1.internal.example.com:4242:5f2a9c1e7b", ["default", "emails"], 4)
+    claim.register_worker("web-1.internal.example.com:4242:5f2a9c1e7b", ["default", "emails"], 4)
     errors = [
         {
             "attempt": n,

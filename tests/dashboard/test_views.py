@@ -80,9 +80,9 @@ class TestAccess:
 
 class TestOverview:
     def test_overview_shows_counts_chart_queues_workers_and_endpoints(self, admin_client, data):
-        from ironrelay import queue
+        from ironrelay.tasks import claim
 
-        queue.register_worker("host:42:w", ["default"], 4)
+        claim.register_worker("host:42:w", ["default"], 4)
         Task.objects.create(task_path="x.y", queue_name="mail")
         factories.endpoint(
             url="https://down.example.com/", is_active=False, disabled_reason="410 Gone"

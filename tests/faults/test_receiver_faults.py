@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from ironrelay import send_webhook
 from ironrelay.models import Delivery, Endpoint, Task
-from ironrelay.worker import Worker
+from ironrelay.tasks.worker import Worker
 from tests.faults import wait_until
 from tests.receiver import Receiver, Reply
 

@@ -68,7 +68,7 @@ def test_sigkill_mid_run_reruns_only_the_tasks_the_dead_worker_held(start_worker
         if task.id in held:
             assert task.attempts == 2
             [lost] = task.errors
-            assert lost["exception_class_path"] == "ironrelay.worker.WorkerLost"
+            assert lost["exception_class_path"] == "ironrelay.tasks.errors.WorkerLost"
             assert lost["worker_id"] == dead.id
         else:
             assert (task.attempts, task.errors, len(task.worker_ids)) == (1, [], 1)

@@ -7,7 +7,7 @@ import pytest
 from ironrelay.handlers import dispatch
 from ironrelay.handlers.registry import event_matches, handlers_for
 from ironrelay.models import HandlerRun, IncomingWebhook, Task
-from ironrelay.worker import Worker
+from ironrelay.tasks.worker import Worker
 from tests.testapp.models import Execution
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ironrelay.models import Task
 from ironrelay.storable import MAX_DEPTH
-from ironrelay.tasks import TaskArgumentError
+from ironrelay.tasks.errors import TaskArgumentError
 from tests.testapp.tasks import noop, record, send_email
 
 pytestmark = pytest.mark.django_db
@@ -102,10 +102,10 @@ def test_unique_key_refuses_a_second_pending_task_and_says_so():
 
 
 def test_unique_key_is_free_again_once_the_task_runs():
-    from ironrelay import queue
+    from ironrelay.tasks import claim
 
     first = noop.using(unique_key="sync").defer(1)
-    [claimed] = queue.claim_batch("w1", [], 10)
+    [claimed] = claim.claim_batch("w1", [], 10)
     assert claimed.pk == first.pk
     again = noop.using(unique_key="sync").defer(2)
     assert again.duplicate is False and again.pk != first.pk
@@ -135,7 +135,7 @@ def test_defer_returns_the_record_as_stored():
 
 
 def test_bulk_defer_returns_records_as_stored_past_one_statement():
-    from ironrelay.inserts import UNNEST_CHUNK
+    from ironrelay.tasks.inserts import UNNEST_CHUNK
 
     calls = [((i,), {"n": str(i)}) for i in range(UNNEST_CHUNK + 3)]
     returned = record.bulk_defer(calls)

@@ -6,8 +6,8 @@ import pytest
 from django.db import ProgrammingError, connection, transaction
 from django.test import override_settings
 
-from ironrelay import db
 from ironrelay.models import Task
+from ironrelay.tasks import db
 from tests.testapp.tasks import noop, record
 
 pytestmark = pytest.mark.django_db

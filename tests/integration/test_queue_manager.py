@@ -7,21 +7,21 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ironrelay import queue
 from ironrelay.models import Task, Worker
-from ironrelay.queue import Outcome
+from ironrelay.tasks import claim, queue
+from ironrelay.tasks.queue import Outcome
 from tests.testapp.tasks import always_fails, noop, send_email
 
 pytestmark = pytest.mark.django_db
 
 
-def claim(limit: int = 10, queues: tuple[str, ...] = (), worker: str = "w1") -> list[Task]:
-    return queue.claim_batch(worker, list(queues), limit)
+def claim_now(limit: int = 10, queues: tuple[str, ...] = (), worker: str = "w1") -> list[Task]:
+    return claim.claim_batch(worker, list(queues), limit)
 
 
 def test_claim_marks_running_and_counts_attempt():
     noop.defer(1)
-    [got] = claim()
+    [got] = claim_now()
     stored = Task.objects.get(pk=got.pk)
     assert stored.status == Task.Status.RUNNING
     assert stored.worker_id == "w1"
@@ -35,23 +35,23 @@ def test_claim_orders_by_priority_then_run_after():
     late = noop.using(run_after=now - timedelta(seconds=1)).defer(2)
     early = noop.using(run_after=now - timedelta(seconds=10)).defer(3)
     high = noop.using(priority=10).defer(4)
-    assert [t.pk for t in claim()] == [high.pk, early.pk, late.pk, low.pk]
+    assert [t.pk for t in claim_now()] == [high.pk, early.pk, late.pk, low.pk]
 
 
 def test_claim_skips_tasks_not_yet_due():
     noop.using(delay=3600).defer(1)
-    assert claim() == []
+    assert claim_now() == []
 
 
 def test_claim_respects_queue_filter():
     noop.defer(1)
     mail = send_email.defer(2)
-    assert [t.pk for t in claim(queues=("emails",))] == [mail.pk]
+    assert [t.pk for t in claim_now(queues=("emails",))] == [mail.pk]
 
 
 def test_claim_respects_limit_and_never_returns_a_task_twice():
     noop.bulk_defer([(i,) for i in range(25)])
-    first, second = claim(limit=10), claim(limit=10, worker="w2")
+    first, second = claim_now(limit=10), claim_now(limit=10, worker="w2")
     assert len(first) == len(second) == 10
     assert not {t.pk for t in first} & {t.pk for t in second}
 
@@ -59,7 +59,7 @@ def test_claim_respects_limit_and_never_returns_a_task_twice():
 def test_record_outcomes_success_stores_result_and_worker():
     noop.defer(1)
     noop.defer(2)
-    a, b = claim()
+    a, b = claim_now()
     queue.record_outcomes("w1", [Outcome(a, ok=True), Outcome(b, ok=True, return_value={"x": 1})])
     sa, sb = Task.objects.get(pk=a.pk), Task.objects.get(pk=b.pk)
     assert sa.status == sb.status == Task.Status.SUCCESS
@@ -77,7 +77,7 @@ def _error(task: Task, message: str) -> dict:
 
 def test_failed_attempt_goes_back_to_pending_with_later_run_after():
     always_fails.defer()
-    [t] = claim()
+    [t] = claim_now()
     queue.record_outcomes("w1", [Outcome(t, ok=False, error=_error(t, "boom 1"))])
     stored = Task.objects.get(pk=t.pk)
     assert stored.status == Task.Status.PENDING
@@ -90,7 +90,7 @@ def test_last_attempt_failure_is_final_and_keeps_every_error():
     always_fails.defer()  # max_attempts=2
     for n in (1, 2):
         Task.objects.update(run_after=timezone.now())
-        [t] = claim()
+        [t] = claim_now()
         queue.record_outcomes("w1", [Outcome(t, ok=False, error=_error(t, f"boom {n}"))])
     stored = Task.objects.get()
     assert stored.status == Task.Status.FAILED
@@ -101,14 +101,14 @@ def test_last_attempt_failure_is_final_and_keeps_every_error():
 
 def test_permanent_failure_skips_remaining_attempts():
     noop.defer(1)
-    [t] = claim()
+    [t] = claim_now()
     queue.record_outcomes("w1", [Outcome(t, ok=False, error=_error(t, "x"), permanent=True)])
     assert Task.objects.get().status == Task.Status.FAILED
 
 
 def test_outcome_of_task_taken_over_by_another_worker_is_ignored():
     noop.defer(1)
-    [t] = claim(worker="w1")
+    [t] = claim_now(worker="w1")
     Task.objects.update(worker_id="w2")
     queue.record_outcomes("w1", [Outcome(t, ok=True, return_value=5)])
     assert Task.objects.get().status == Task.Status.RUNNING
@@ -116,21 +116,21 @@ def test_outcome_of_task_taken_over_by_another_worker_is_ignored():
 
 def test_release_returns_unstarted_tasks_uncounted():
     noop.defer(1)
-    claimed = claim()
-    assert queue.release("w1", claimed) == 1
+    claimed = claim_now()
+    assert claim.release("w1", claimed) == 1
     stored = Task.objects.get()
     assert (stored.status, stored.attempts, stored.worker_id) == ("pending", 0, "")
 
 
 def test_requeue_orphans_of_dead_worker():
-    queue.register_worker("dead", [], 1)
-    queue.register_worker("alive", [], 1)
+    claim.register_worker("dead", [], 1)
+    claim.register_worker("alive", [], 1)
     Worker.objects.filter(id="dead").update(last_heartbeat=timezone.now() - timedelta(minutes=5))
     noop.defer(1)
     noop.defer(2)
-    [a] = claim(limit=1, worker="dead")
-    [b] = claim(limit=1, worker="alive")
-    assert queue.requeue_orphans(lease=60) == 1
+    [a] = claim_now(limit=1, worker="dead")
+    [b] = claim_now(limit=1, worker="alive")
+    assert claim.requeue_orphans(lease=60) == 1
     sa, sb = Task.objects.get(pk=a.pk), Task.objects.get(pk=b.pk)
     assert (sa.status, sa.attempts) == ("pending", 1)
     assert "stopped sending heartbeats" in sa.errors[-1]["message"]
@@ -139,12 +139,12 @@ def test_requeue_orphans_of_dead_worker():
 
 
 def test_requeue_orphan_out_of_attempts_fails():
-    queue.register_worker("dead", [], 1)
+    claim.register_worker("dead", [], 1)
     always_fails.defer()
     Task.objects.update(attempts=1)  # one attempt used before, max_attempts=2
-    claim(worker="dead")
+    claim_now(worker="dead")
     Worker.objects.update(last_heartbeat=timezone.now() - timedelta(minutes=5))
-    queue.requeue_orphans(lease=60)
+    claim.requeue_orphans(lease=60)
     assert Task.objects.get().status == Task.Status.FAILED
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from ironrelay.models import Task
 from ironrelay.storable import MAX_DEPTH
-from ironrelay.worker import Worker
+from ironrelay.tasks.worker import Worker
 from tests.testapp.models import Execution
 from tests.testapp.tasks import always_fails, flaky, nested, noop, record, returns_set, sleepy
 

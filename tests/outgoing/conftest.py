@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from ironrelay.models import Task
-from ironrelay.worker import Worker
+from ironrelay.tasks.worker import Worker
 from tests.receiver import Receiver
 
 

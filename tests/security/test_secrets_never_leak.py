@@ -28,7 +28,7 @@ from ironrelay.handlers.sources import build_source, get_source
 from ironrelay.http import BlockedDestination, check_destination
 from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Task
 from ironrelay.signing import generate_ed25519_keypair, generate_secret
-from ironrelay.worker import Worker
+from ironrelay.tasks.worker import Worker
 from tests.receiver import Receiver, Reply
 
 # Tests that run a worker need committed data (its task threads have their own connections).

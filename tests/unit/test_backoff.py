@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.test import override_settings
 
-from ironrelay.tasks import backoff_delay, task
+from ironrelay.tasks.decorator import task
+from ironrelay.tasks.retry import backoff_delay
 
 
 def test_backoff_grows_exponentially_without_jitter():

@@ -3,7 +3,9 @@ from __future__ import annotations
 import pytest
 
 from ironrelay import task
-from ironrelay.tasks import TaskArgumentError, TaskFunction, get_task, registered_tasks
+from ironrelay.tasks.decorator import TaskFunction
+from ironrelay.tasks.errors import TaskArgumentError
+from ironrelay.tasks.registry import get_task, registered_tasks
 
 
 @task
@@ -65,13 +67,13 @@ class TestGetTask:
         assert found.path == "tests.testapp.tasks.noop"
 
     def test_get_task_missing_module_names_the_path(self):
-        from ironrelay.tasks import TaskNotFound
+        from ironrelay.tasks.errors import TaskNotFound
 
         with pytest.raises(TaskNotFound, match=r"gone\.module\.fn"):
             get_task("gone.module.fn")
 
     def test_get_task_plain_function_is_refused(self):
-        from ironrelay.tasks import TaskNotFound
+        from ironrelay.tasks.errors import TaskNotFound
 
         with pytest.raises(TaskNotFound, match="@task decorator missing"):
             get_task("os.path.join")

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ironrelay.supervisor import Supervisor
-from ironrelay.worker import Worker, log_to_console_unless_configured
+from ironrelay.tasks.supervisor import Supervisor
+from ironrelay.tasks.worker import Worker, log_to_console_unless_configured
 
 
 class Command(BaseCommand):

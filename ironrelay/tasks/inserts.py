@@ -4,7 +4,7 @@
 that is always the same plain INSERT (compiling the statement, preparing every field, the save
 signals): one fixed statement, the values every new task shares written into it, the arguments
 sent as the JSON text that checking them produced. On PostgreSQL with psycopg 3 that statement is
-prepared, parsed and planned once per connection (ironrelay.db.fixed_statement_cursor).
+prepared, parsed and planned once per connection (ironrelay.tasks.db.fixed_statement_cursor).
 ``bulk_defer()`` on PostgreSQL sends one INSERT ... SELECT FROM unnest() per 5,000 tasks, the
 arguments as two arrays, instead of a VALUES row per task. Task rows therefore get no
 pre_save/post_save signals.
@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 
 from django.db import connections
 
-from ironrelay import db
 from ironrelay.models import Task
+from ironrelay.tasks import db
 
 
 class NewTask(NamedTuple):

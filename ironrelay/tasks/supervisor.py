@@ -30,7 +30,7 @@ def run_worker_process(options: dict[str, Any], supervisor_pid: int) -> None:
     import django
 
     django.setup()
-    from ironrelay.worker import Worker, log_to_console_unless_configured
+    from ironrelay.tasks.worker import Worker, log_to_console_unless_configured
 
     log_to_console_unless_configured()
     worker = Worker(**options, hard_timeouts=True)

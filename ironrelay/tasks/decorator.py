@@ -1,22 +1,20 @@
-"""The @task decorator, the task registry and the retry backoff policy."""
+"""The @task decorator and the task function object it returns (defer, using, bulk_defer)."""
 
 from __future__ import annotations
 
 import dataclasses
-import random
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
-from django.utils.module_loading import import_string
 
 from ironrelay.conf import get_settings
+from ironrelay.tasks import queue, registry, retry
+from ironrelay.tasks.errors import TaskArgumentError
 
 if TYPE_CHECKING:
     from ironrelay.models import Task
-
-_registry: dict[str, TaskFunction] = {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,14 +27,6 @@ class TaskContext:
     @property
     def is_last_attempt(self) -> bool:
         return self.attempt >= self.task_result.max_attempts
-
-
-class TaskNotFound(LookupError):
-    """A stored task path no longer names an importable @task function."""
-
-
-class TaskArgumentError(TypeError):
-    """A task argument or option cannot be stored (not JSON, or a bad option)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,8 +69,6 @@ class TaskFunction:
 
     def defer(self, *args: Any, **kwargs: Any) -> Task:
         """Store a pending call of this task and return its record."""
-        from ironrelay import queue
-
         return queue.enqueue(self, args, kwargs)
 
     async def adefer(self, *args: Any, **kwargs: Any) -> Task:
@@ -89,8 +77,6 @@ class TaskFunction:
 
     def bulk_defer(self, calls: Iterable[Sequence[Any] | tuple[Sequence[Any], dict]]) -> list[Task]:
         """Store many pending calls in few statements; each item is args, or (args, kwargs)."""
-        from ironrelay import queue
-
         return queue.bulk_enqueue(self, calls)
 
     @property
@@ -103,24 +89,7 @@ class TaskFunction:
 
     def retry_delay(self, attempt: int) -> float:
         """Return the seconds to wait before retrying after failed attempt number `attempt`."""
-        conf = get_settings()
-        return backoff_delay(
-            attempt,
-            base=conf.RETRY_BACKOFF if self.retry_backoff is None else self.retry_backoff,
-            factor=conf.RETRY_BACKOFF_FACTOR,
-            cap=conf.RETRY_BACKOFF_MAX
-            if self.retry_backoff_max is None
-            else self.retry_backoff_max,
-            jitter=conf.RETRY_JITTER if self.retry_jitter is None else self.retry_jitter,
-        )
-
-
-def backoff_delay(attempt: int, *, base: float, factor: float, cap: float, jitter: float) -> float:
-    """Return an exponential delay for `attempt` (1-based), capped, with random jitter below it."""
-    delay = min(cap, base * factor ** max(attempt - 1, 0))
-    if jitter:
-        delay *= 1 - random.uniform(0, min(jitter, 1.0))
-    return delay
+        return retry.task_retry_delay(self, attempt)
 
 
 def task(func: Callable[..., Any] | None = None, **options: Any) -> Any:
@@ -134,29 +103,7 @@ def task(func: Callable[..., Any] | None = None, **options: Any) -> Any:
             if isinstance(exc, TaskArgumentError):
                 raise
             raise TaskArgumentError(f"@task on {path}: {exc}") from None
-        _registry[path] = definition
+        registry.register(definition)
         return definition
 
     return register(func) if func is not None else register
-
-
-def get_task(path: str) -> TaskFunction:
-    """Return the task stored under `path`, importing its module when needed."""
-    try:
-        return _registry[path]
-    except KeyError:
-        pass
-    try:
-        found = import_string(path)
-    except Exception as exc:  # an import can fail in any way, not only with ImportError
-        raise TaskNotFound(
-            f"Task {path!r} could not be imported: {type(exc).__name__}: {exc}"
-        ) from exc
-    if isinstance(found, TaskFunction):
-        return found
-    raise TaskNotFound(f"{path!r} is not an IronRelay task (is the @task decorator missing?)")
-
-
-def registered_tasks() -> dict[str, TaskFunction]:
-    """Return the tasks registered so far, by path."""
-    return dict(_registry)

@@ -20,21 +20,19 @@ from django.db import close_old_connections, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from ironrelay import queue
 from ironrelay.conf import get_settings
-from ironrelay.db import TaskListener
 from ironrelay.models import Task
-from ironrelay.queue import Outcome
 from ironrelay.storable import too_deep, unstorable
-from ironrelay.tasks import TaskContext, TaskNotFound, get_task
+from ironrelay.tasks import claim, queue
+from ironrelay.tasks.db import TaskListener
+from ironrelay.tasks.decorator import TaskContext
+from ironrelay.tasks.errors import TaskNotFound
+from ironrelay.tasks.queue import Outcome
+from ironrelay.tasks.registry import get_task
 
 logger = logging.getLogger("ironrelay.worker")
 
 FLUSH_INTERVAL = 0.02  # seconds a finished task may wait to be written with others
-
-
-class WorkerLost(Exception):
-    """The worker holding a task stopped sending heartbeats."""
 
 
 class TaskTimeout(Exception):
@@ -112,7 +110,7 @@ class Worker:
         self.hard_timeouts = hard_timeouts
         self.overran = False  # a thread is still running a task written off as timed out
         self.capacity = self.concurrency + self.batch_size  # running plus claimed-and-waiting
-        self.id = queue.new_worker_id()
+        self.id = claim.new_worker_id()
         self.tasks_done = 0
         self._running: dict[int, _Running] = {}
         self._finished: stdlib_queue.SimpleQueue[Outcome] = stdlib_queue.SimpleQueue()
@@ -147,7 +145,7 @@ class Worker:
     def run(self) -> None:
         """Work until stopped (or, in burst mode, until nothing is due)."""
         conf = get_settings()
-        queue.register_worker(self.id, self.queues, self.concurrency)
+        claim.register_worker(self.id, self.queues, self.concurrency)
         listening = self._listener.start()
         logger.info(
             "Worker %s started: queues=%s concurrency=%s batch=%s poll=%.2fs burst=%s wake=%s",
@@ -166,10 +164,10 @@ class Worker:
                 try:
                     now = time.monotonic()
                     if now >= next_heartbeat:
-                        queue.heartbeat(self.id, self.tasks_done)
+                        claim.heartbeat(self.id, self.tasks_done)
                         next_heartbeat = now + conf.WORKER_HEARTBEAT_INTERVAL
                     if now >= next_reap:
-                        queue.requeue_orphans(conf.WORKER_LEASE)
+                        claim.requeue_orphans(conf.WORKER_LEASE)
                         next_reap = now + conf.WORKER_LEASE / 2
                     if not self._step():
                         break
@@ -213,7 +211,7 @@ class Worker:
         try:
             if self._pending_writes:
                 self._flush()
-            queue.unregister_worker(self.id)
+            claim.unregister_worker(self.id)
         except DatabaseError:
             logger.exception("Worker %s could not write its last results", self.id)
         logger.info("Worker %s stopped after %s task(s)", self.id, self.tasks_done)
@@ -254,7 +252,7 @@ class Worker:
         room = self.capacity - len(self._running)
         if room < min(self.batch_size, self.capacity) // 2 and self._running:
             return 0
-        tasks = queue.claim_batch(self.id, self.queues, min(room, self.batch_size))
+        tasks = claim.claim_batch(self.id, self.queues, min(room, self.batch_size))
         for task in tasks:
             entry = _Running(task=task)
             entry.future = self._pool.submit(self._run_one, entry)
@@ -332,7 +330,7 @@ class Worker:
         if unstarted:
             for entry in unstarted:
                 del self._running[entry.task.id]
-            queue.release(self.id, [e.task for e in unstarted])
+            claim.release(self.id, [e.task for e in unstarted])
 
 
 def log_to_console_unless_configured() -> None:
