@@ -10,6 +10,7 @@ from typing import Any
 from django.db import ProgrammingError, connections, router
 
 from ironrelay.conf import get_settings
+from ironrelay.models import Task
 
 logger = logging.getLogger("ironrelay.db")
 
@@ -36,8 +37,6 @@ class TaskListener:
     """
 
     def __init__(self, wake: threading.Event, alias: str | None = None) -> None:
-        from ironrelay.models import Task
-
         self.wake = wake
         self.alias = alias or router.db_for_write(Task)
         self._stop = threading.Event()
