@@ -66,6 +66,7 @@ def check_sources(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
                     id="ironrelay.W002",
                 )
             )
+        messages += _check_signed_url(name, source.scheme)
         replayable = dedupe.default_mode(source.scheme, source.id_places) == dedupe.CONTENT
         if source.dedupe == dedupe.DELIVERY_ID and replayable:
             messages.append(
@@ -80,6 +81,27 @@ def check_sources(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
                 )
             )
     return messages
+
+
+def _check_signed_url(name: str, scheme: Any) -> list[checks.CheckMessage]:
+    """Warn when a scheme signs the called URL, no 'url' is set and Django may not see it."""
+    from ironrelay.signing import UrlSignedScheme
+
+    if not isinstance(scheme, UrlSignedScheme) or scheme.url or settings.DEBUG:
+        return []
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        return []
+    return [
+        checks.Warning(
+            f"IRONRELAY['SOURCES'][{name!r}] uses scheme {scheme.name!r}, which signs the URL "
+            "the provider called, but has no 'url' option and SECURE_PROXY_SSL_HEADER is not "
+            "set: behind a TLS-terminating proxy Django rebuilds an http:// URL and every "
+            "signature fails.",
+            hint="Set the source's 'url' to the exact URL given to the provider, or set "
+            "SECURE_PROXY_SSL_HEADER (and USE_X_FORWARDED_HOST if the proxy changes the host).",
+            id="ironrelay.W004",
+        )
+    ]
 
 
 def register_all() -> None:

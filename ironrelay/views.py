@@ -6,7 +6,7 @@ import ipaddress
 import logging
 
 from django.db import Error as DatabaseError  # InterfaceError too: any driver's dead link
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -15,7 +15,7 @@ from ironrelay.handlers import dispatch
 from ironrelay.handlers.payloads import BadPayload, check_storable, parse_body
 from ironrelay.handlers.sources import Source, get_source
 from ironrelay.models import IncomingWebhook
-from ironrelay.signing import SignatureError
+from ironrelay.signing import Handshake, SignatureError, UrlSignedScheme, Verified
 
 logger = logging.getLogger("ironrelay.incoming")
 
@@ -34,7 +34,7 @@ class IncomingWebhookView(View):
 
     http_method_names = ["post"]
 
-    def post(self, request: HttpRequest, source: str) -> JsonResponse:
+    def post(self, request: HttpRequest, source: str) -> HttpResponse:
         config = get_source(source)
         if config is None:
             return _error(404, f"unknown webhook source {source!r}")
@@ -43,7 +43,7 @@ class IncomingWebhookView(View):
         except BodyTooLarge as exc:
             return _error(413, str(exc))
         try:
-            verified = config.scheme.verify(body, request.headers)
+            verified = verify(request, config, body)
         except SignatureError as exc:
             logger.warning("Rejected webhook for source %r: %s", source, exc)
             return _error(401, f"signature verification failed: {exc}")
@@ -52,8 +52,9 @@ class IncomingWebhookView(View):
             check_storable(dict(request.headers), "a header")
         except BadPayload as exc:
             return _error(400, str(exc))
-        if _is_slack_url_check(config, payload):
-            return JsonResponse({"challenge": str(payload.get("challenge", ""))})
+        handshake = config.scheme.handshake(payload, verified)
+        if handshake is not None:
+            return _answer(handshake)
         try:
             return self.store(request, config, payload, config.content_hash(verified, body))
         except DatabaseError:
@@ -104,13 +105,21 @@ class IncomingWebhookView(View):
         return JsonResponse(body, status=202)
 
 
-def _is_slack_url_check(source: Source, payload: object) -> bool:
-    # Slack checks a new Events URL by asking it to echo a challenge; that is not an event.
-    return (
-        source.scheme.name == "slack"
-        and isinstance(payload, dict)
-        and payload.get("type") == "url_verification"
-    )
+def verify(request: HttpRequest, source: Source, body: bytes) -> Verified:
+    """Verify the request, giving URL-signing schemes the URL the sender called."""
+    scheme = source.scheme
+    if isinstance(scheme, UrlSignedScheme):
+        # Behind a proxy Django may see another scheme or host: the 'url' option wins.
+        url = scheme.url or request.build_absolute_uri()
+        return scheme.verify(body, request.headers, url=url, method=request.method or "POST")
+    return scheme.verify(body, request.headers)
+
+
+def _answer(handshake: Handshake) -> HttpResponse:
+    # A setup check (URL validation, ping) is answered, never stored as an event.
+    if handshake.reply is None:
+        return HttpResponse(status=handshake.status)
+    return JsonResponse(handshake.reply, status=handshake.status)
 
 
 def _remote_addr(request: HttpRequest) -> str | None:

@@ -10,6 +10,10 @@ from urllib.parse import parse_qs
 from ironrelay.storable import too_deep, unstorable
 
 
+# Form fields that senders fill with one JSON document when they are the only field.
+JSON_FORM_FIELDS = ("payload", "mandrill_events")
+
+
 class BadPayload(ValueError):
     """The body cannot be parsed as JSON or form data."""
 
@@ -61,21 +65,25 @@ def _parse_form(text: str) -> dict[str, Any]:
     except ValueError as exc:
         raise BadPayload(f"the body is not valid form data: {exc}") from None
     flat: dict[str, Any] = {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
-    # Slack interactivity and similar senders put a JSON document in a "payload" field.
-    if set(flat) == {"payload"} and isinstance(flat["payload"], str):
-        try:
-            return {"payload": _load_json(flat["payload"], 'the form field "payload"')}
-        except BadPayload:
-            raise
-        except ValueError:
-            pass
+    # Slack interactivity (and Mandrill, as "mandrill_events") put a JSON document in one field.
+    for name in JSON_FORM_FIELDS:
+        if set(flat) == {name} and isinstance(flat[name], str):
+            try:
+                return {name: _load_json(flat[name], f"the form field {name!r}")}
+            except BadPayload:
+                raise
+            except ValueError:
+                pass
     return flat
 
 
 def dig(payload: Any, dotted_key: str) -> str:
-    """Return payload["a"]["b"] for "a.b" as text, or "" when absent or not a scalar."""
+    """Return payload["a"]["b"] for "a.b" ("a.0" for a list's first item) as text, or ""."""
     value = payload
     for part in dotted_key.split("."):
+        if isinstance(value, list) and _is_index(part) and int(part) < len(value):
+            value = value[int(part)]  # batches (SendGrid, HubSpot, Mandrill) name their first
+            continue
         if not isinstance(value, Mapping) or part not in value:
             return ""
         value = value[part]
@@ -84,11 +92,33 @@ def dig(payload: Any, dotted_key: str) -> str:
     return ""
 
 
+def _is_index(part: str) -> bool:
+    # ASCII digits only, and short: int() of thousands of digits is slow or refused.
+    return part.isascii() and part.isdigit() and len(part) < 10
+
+
 Place = tuple[str, str]  # ("json", dotted key in the payload) or ("header", header name)
 
 # Where each scheme's senders put the event name and the delivery id; the first place that
 # holds a value wins.
 NATURAL_PLACES: dict[str, tuple[tuple[Place, ...], tuple[Place, ...]]] = {
+    # Provider pack. Batches (sendgrid, hubspot, mandrill) are named by their first item.
+    "twilio": (
+        (
+            ("json", "EventType"),
+            ("json", "MessageStatus"),
+            ("json", "SmsStatus"),
+            ("json", "CallStatus"),
+        ),
+        (("header", "I-Twilio-Idempotency-Token"),),
+    ),
+    "sendgrid": ((("json", "0.event"),), (("json", "0.sg_event_id"),)),
+    "square": ((("json", "type"),), (("json", "event_id"),)),
+    "zoom": ((("json", "event"),), (("header", "x-zm-trackingid"),)),
+    "discord": ((("json", "event.type"), ("json", "type")), (("json", "id"),)),
+    "hubspot": ((("json", "0.subscriptionType"),), (("json", "0.eventId"),)),
+    "mandrill": ((("json", "mandrill_events.0.event"),), (("json", "mandrill_events.0._id"),)),
+    # Core schemes.
     "stripe": ((("json", "type"),), (("json", "id"),)),
     "github": ((("header", "X-GitHub-Event"),), (("header", "X-GitHub-Delivery"),)),
     "standard": ((("json", "type"),), (("header", "webhook-id"), ("header", "svix-id"))),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .base import Scheme, Verified, lowercase_headers
+from .asymmetric import PublicKeyScheme
+from .base import Handshake, Scheme, Verified, lowercase_headers
+from .discord import DiscordScheme
 from .exceptions import (
     InvalidSignature,
     MalformedSignature,
@@ -12,33 +14,54 @@ from .exceptions import (
 )
 from .generic import HmacSha256Scheme, NoneScheme, TokenScheme
 from .github import GitHubScheme
+from .hubspot import HubSpotScheme
+from .mandrill import MandrillScheme
+from .provider_keys import generate_ed25519_hex_keypair, generate_p256_keypair
 from .registry import SCHEMES, get_scheme_class
+from .request_url import UrlSignedScheme
+from .sendgrid import SendGridScheme
 from .shopify import ShopifyScheme
 from .slack import SlackScheme
+from .square import SquareScheme
 from .standard import StandardScheme, sign_standard
 from .standard_keys import generate_ed25519_keypair, generate_secret
 from .stripe import StripeScheme
+from .twilio import TwilioScheme, with_body_hash
+from .zoom import ZoomScheme
 
 __all__ = [
     "SCHEMES",
+    "DiscordScheme",
     "GitHubScheme",
+    "Handshake",
     "HmacSha256Scheme",
+    "HubSpotScheme",
     "InvalidSignature",
     "MalformedSignature",
+    "MandrillScheme",
     "MissingSignature",
     "NoneScheme",
+    "PublicKeyScheme",
     "Scheme",
+    "SendGridScheme",
     "ShopifyScheme",
     "SignatureError",
     "SlackScheme",
+    "SquareScheme",
     "StandardScheme",
     "StripeScheme",
     "TimestampOutOfTolerance",
     "TokenScheme",
+    "TwilioScheme",
+    "UrlSignedScheme",
     "Verified",
+    "ZoomScheme",
+    "generate_ed25519_hex_keypair",
     "generate_ed25519_keypair",
+    "generate_p256_keypair",
     "generate_secret",
     "get_scheme_class",
     "lowercase_headers",
     "sign_standard",
+    "with_body_hash",
 ]

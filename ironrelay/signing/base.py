@@ -22,6 +22,14 @@ class Verified:
     content_digest: str | None = None
 
 
+@dataclass(frozen=True)
+class Handshake:
+    """Describe the answer to a sender's setup check: a reply, never an event to store."""
+
+    reply: dict[str, Any] | None
+    status: int = 200
+
+
 def lowercase_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Return a copy of ``headers`` keyed by lower-case names, for case-insensitive lookup."""
     return {str(name).lower(): value for name, value in headers.items()}
@@ -128,6 +136,10 @@ class Scheme(ABC):
     def signs_timestamp(self) -> bool:
         """Return whether the signature covers a timestamp checked against ``tolerance``."""
         return False
+
+    def handshake(self, payload: Any, verified: Verified) -> Handshake | None:
+        """Return the answer to a verified setup check (URL validation, ping), or None."""
+        return None
 
     @abstractmethod
     def verify(

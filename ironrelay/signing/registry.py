@@ -5,16 +5,32 @@ from __future__ import annotations
 import importlib
 
 from .base import Scheme
+from .discord import DiscordScheme
 from .generic import HmacSha256Scheme, NoneScheme, TokenScheme
 from .github import GitHubScheme
+from .hubspot import HubSpotScheme
+from .mandrill import MandrillScheme
+from .sendgrid import SendGridScheme
 from .shopify import ShopifyScheme
 from .slack import SlackScheme
+from .square import SquareScheme
 from .standard import StandardScheme
 from .stripe import StripeScheme
+from .twilio import TwilioScheme
+from .zoom import ZoomScheme
 
 SCHEMES: dict[str, type[Scheme]] = {
     scheme.name: scheme
     for scheme in (
+        # Provider pack: signatures over the called URL, asymmetric keys, handshakes.
+        TwilioScheme,
+        SendGridScheme,
+        SquareScheme,
+        ZoomScheme,
+        DiscordScheme,
+        HubSpotScheme,
+        MandrillScheme,
+        # Core schemes.
         StripeScheme,
         GitHubScheme,
         SlackScheme,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from .base import Scheme, Verified, lowercase_headers, require_header
+from .base import Handshake, Scheme, Verified, lowercase_headers, require_header
 from .encoding import content_digest, decode_hex_sha256, find_hmac_match, hmac_sha256
 from .exceptions import InvalidSignature, MalformedSignature
 from .timestamps import check_tolerance, parse_unix_timestamp, unix_seconds
@@ -45,6 +46,12 @@ class SlackScheme(Scheme):
             raise InvalidSignature(f"{SIGNATURE_HEADER} matches none of the configured secrets")
         signed_at = check_tolerance(timestamp, now=now, tolerance=self.tolerance)
         return Verified(self.name, index, signed_at, content_digest(base))
+
+    def handshake(self, payload: Any, verified: Verified) -> Handshake | None:
+        """Echo the challenge Slack sends to check a new Events URL; that is not an event."""
+        if isinstance(payload, dict) and payload.get("type") == "url_verification":
+            return Handshake({"challenge": str(payload.get("challenge", ""))})
+        return None
 
     def sign(
         self, body: bytes, *, now: datetime | None = None, msg_id: str | None = None

@@ -8,11 +8,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from ironrelay.signing import (
+    DiscordScheme,
     GitHubScheme,
+    HubSpotScheme,
+    MandrillScheme,
+    SendGridScheme,
+    SquareScheme,
+    TwilioScheme,
+    ZoomScheme,
+    with_body_hash,
     HmacSha256Scheme,
     Scheme,
     ShopifyScheme,
@@ -42,6 +56,28 @@ PUBLIC_KEYS = tuple(
     for seed in _SEEDS
 )
 
+# Provider pack: ECDSA P-256 (SendGrid) and hex Ed25519 (Discord) key slots, and the URL
+# the URL-signing schemes were given.
+_P256 = tuple(ec.derive_private_key(n, ec.SECP256R1()) for n in (7007, 8008, 9009))
+P256_PRIVATE_KEYS = tuple(
+    k.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode() for k in _P256
+)
+P256_PUBLIC_KEYS = tuple(
+    base64.b64encode(
+        k.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    ).decode()
+    for k in _P256
+)
+DISCORD_PRIVATE_KEYS = tuple((bytes([n]) * 32).hex() for n in (77, 88, 99))
+DISCORD_PUBLIC_KEYS = tuple(
+    Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed))
+    .public_key()
+    .public_bytes(Encoding.Raw, PublicFormat.Raw)
+    .hex()
+    for seed in DISCORD_PRIVATE_KEYS
+)
+SIGNED_URL = "https://hooks.example.com/ironrelay/incoming/provider/?account=a1"
+
 Headers = dict[str, str]
 
 
@@ -65,6 +101,12 @@ def stripe_with_timestamp(headers: Headers, text: str) -> Headers:
 def header_timestamp(name: str) -> Callable[[Headers, str], Headers]:
     """Return a function that sets the timestamp header ``name`` to a given text."""
     return lambda headers, text: replace_header(headers, name, text)
+
+
+def hubspot_with_timestamp(headers: Headers, text: str) -> Headers:
+    """Set HubSpot's millisecond timestamp header (digits get milliseconds appended)."""
+    value = text + "000" if text.isascii() and text.isdigit() else text
+    return replace_header(headers, "X-HubSpot-Request-Timestamp", value)
 
 
 @dataclass(frozen=True)
@@ -177,6 +219,82 @@ CASES = (
         secret_texts=SECRETS,
         signs_body=False,
         malformed="   ",
+    ),
+)
+
+# Provider pack: URL-signing schemes get the URL through their 'url' option here.
+CASES += (
+    Case(
+        id="twilio",
+        scheme_name="twilio",
+        build=lambda slots, tol: TwilioScheme(
+            pick(SECRETS, slots), tolerance=tol, url=with_body_hash(SIGNED_URL, BODY)
+        ),
+        signature_header="X-Twilio-Signature",
+        secret_texts=SECRETS,
+    ),
+    Case(
+        id="twilio-form",
+        scheme_name="twilio",
+        build=lambda slots, tol: TwilioScheme(pick(SECRETS, slots), tolerance=tol, url=SIGNED_URL),
+        signature_header="X-Twilio-Signature",
+        secret_texts=SECRETS,
+    ),
+    Case(
+        id="sendgrid",
+        scheme_name="sendgrid",
+        build=lambda slots, tol: SendGridScheme(
+            tolerance=tol,
+            public_key=pick(P256_PUBLIC_KEYS, slots),
+            private_key=P256_PRIVATE_KEYS[slots[0]],
+        ),
+        signature_header="X-Twilio-Email-Event-Webhook-Signature",
+        secret_texts=P256_PRIVATE_KEYS,
+        with_timestamp=header_timestamp("X-Twilio-Email-Event-Webhook-Timestamp"),
+    ),
+    Case(
+        id="square",
+        scheme_name="square",
+        build=lambda slots, tol: SquareScheme(pick(SECRETS, slots), tolerance=tol, url=SIGNED_URL),
+        signature_header="x-square-hmacsha256-signature",
+        secret_texts=SECRETS,
+    ),
+    Case(
+        id="zoom",
+        scheme_name="zoom",
+        build=lambda slots, tol: ZoomScheme(pick(SECRETS, slots), tolerance=tol),
+        signature_header="x-zm-signature",
+        secret_texts=SECRETS,
+        with_timestamp=header_timestamp("x-zm-request-timestamp"),
+    ),
+    Case(
+        id="discord",
+        scheme_name="discord",
+        build=lambda slots, tol: DiscordScheme(
+            tolerance=tol,
+            public_key=pick(DISCORD_PUBLIC_KEYS, slots),
+            private_key=DISCORD_PRIVATE_KEYS[slots[0]],
+        ),
+        signature_header="X-Signature-Ed25519",
+        secret_texts=DISCORD_PRIVATE_KEYS,
+        with_timestamp=header_timestamp("X-Signature-Timestamp"),
+    ),
+    Case(
+        id="hubspot",
+        scheme_name="hubspot",
+        build=lambda slots, tol: HubSpotScheme(pick(SECRETS, slots), tolerance=tol, url=SIGNED_URL),
+        signature_header="X-HubSpot-Signature-v3",
+        secret_texts=SECRETS,
+        with_timestamp=hubspot_with_timestamp,
+    ),
+    Case(
+        id="mandrill",
+        scheme_name="mandrill",
+        build=lambda slots, tol: MandrillScheme(
+            pick(SECRETS, slots), tolerance=tol, url=SIGNED_URL
+        ),
+        signature_header="X-Mandrill-Signature",
+        secret_texts=SECRETS,
     ),
 )
 
