@@ -78,7 +78,9 @@ class SendGridScheme(PublicKeyScheme):
         """Return SendGrid's signature headers, signed with the test source's private key."""
         key = self.signing_key()
         timestamp = str(unix_seconds(now))
-        signature = key.sign(timestamp.encode("ascii") + body, ec.ECDSA(hashes.SHA256()))
+        # RFC 6979 nonces: no randomness to get wrong, and the same request signs the same.
+        algorithm = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+        signature = key.sign(timestamp.encode("ascii") + body, algorithm)
         return {
             TIMESTAMP_HEADER: timestamp,
             SIGNATURE_HEADER: base64.b64encode(signature).decode("ascii"),

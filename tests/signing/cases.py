@@ -20,20 +20,20 @@ from cryptography.hazmat.primitives.serialization import (
 from ironrelay.signing import (
     DiscordScheme,
     GitHubScheme,
+    HmacSha256Scheme,
     HubSpotScheme,
     MandrillScheme,
-    SendGridScheme,
-    SquareScheme,
-    TwilioScheme,
-    ZoomScheme,
-    with_body_hash,
-    HmacSha256Scheme,
     Scheme,
+    SendGridScheme,
     ShopifyScheme,
     SlackScheme,
+    SquareScheme,
     StandardScheme,
     StripeScheme,
     TokenScheme,
+    TwilioScheme,
+    ZoomScheme,
+    with_body_hash,
 )
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)

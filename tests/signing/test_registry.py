@@ -44,16 +44,20 @@ PROVIDER_PACK_A = {"twilio", "sendgrid", "square", "zoom", "discord", "hubspot",
 
 
 def test_schemes_registers_every_builtin_under_its_name() -> None:
-    assert set(SCHEMES) == {
-        "stripe",
-        "github",
-        "slack",
-        "shopify",
-        "standard",
-        "hmac-sha256",
-        "token",
-        "none",
-    } | PROVIDER_PACK_A
+    assert (
+        set(SCHEMES)
+        == {
+            "stripe",
+            "github",
+            "slack",
+            "shopify",
+            "standard",
+            "hmac-sha256",
+            "token",
+            "none",
+        }
+        | PROVIDER_PACK_A
+    )
     assert all(scheme.name == name for name, scheme in SCHEMES.items())
 
 
