@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import tempfile
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 DB = os.environ.get("IRONRELAY_TEST_DB", "sqlite")
 # A subprocess started by a test (worker, server) is pointed at the test database by name.
@@ -150,3 +160,45 @@ IRONRELAY = {
         "small": {"scheme": "none", "max_body": 100},
     },
 }
+
+# Provider pack sources. URL-signing ones have no 'url' (the test client's URL is rebuilt)
+# except square-proxied, whose 'url' is what the provider was given in front of a proxy.
+_SENDGRID_KEY = ec.derive_private_key(424242, ec.SECP256R1())
+SENDGRID_PRIVATE_KEY = _SENDGRID_KEY.private_bytes(
+    Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+).decode()
+SENDGRID_PUBLIC_KEY = base64.b64encode(
+    _SENDGRID_KEY.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+).decode()
+DISCORD_PRIVATE_KEY = "5a" * 32
+DISCORD_PUBLIC_KEY = (
+    Ed25519PrivateKey.from_private_bytes(bytes.fromhex(DISCORD_PRIVATE_KEY))
+    .public_key()
+    .public_bytes(Encoding.Raw, PublicFormat.Raw)
+    .hex()
+)
+PROXIED_URL = "https://hooks.example.com/ironrelay/incoming/square-proxied/"
+IRONRELAY["SOURCES"].update(
+    {
+        "twilio": {"scheme": "twilio", "secrets": ["twilio-auth-token-for-tests"]},
+        "sendgrid": {
+            "scheme": "sendgrid",
+            "public_key": SENDGRID_PUBLIC_KEY,
+            "private_key": SENDGRID_PRIVATE_KEY,
+        },
+        "square": {"scheme": "square", "secrets": ["square-signature-key-for-tests"]},
+        "square-proxied": {
+            "scheme": "square",
+            "secrets": ["square-signature-key-for-tests"],
+            "url": PROXIED_URL,
+        },
+        "zoom": {"scheme": "zoom", "secrets": ["zoom-secret-token-for-tests"]},
+        "discord": {
+            "scheme": "discord",
+            "public_key": DISCORD_PUBLIC_KEY,
+            "private_key": DISCORD_PRIVATE_KEY,
+        },
+        "hubspot": {"scheme": "hubspot", "secrets": ["hubspot-client-secret-for-tests"]},
+        "mandrill": {"scheme": "mandrill", "secrets": ["mandrill-webhook-key-for-tests"]},
+    }
+)

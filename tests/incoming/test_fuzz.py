@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from ironrelay.models import IncomingWebhook
 
 SIGNED_SOURCES = ["stripe", "github", "slack", "shopify", "standard", "gitlab", "partner"]
+# Provider pack.
+SIGNED_SOURCES += ["twilio", "sendgrid", "square", "zoom", "discord", "hubspot", "mandrill"]
 HEADER_NAMES = [
     "Stripe-Signature",
     "X-Hub-Signature-256",
@@ -23,6 +25,19 @@ HEADER_NAMES = [
     "X-Gitlab-Token",
     "X-Signature",
     "X-GitHub-Event",
+]
+HEADER_NAMES += [  # provider pack
+    "X-Twilio-Signature",
+    "X-Twilio-Email-Event-Webhook-Signature",
+    "X-Twilio-Email-Event-Webhook-Timestamp",
+    "x-square-hmacsha256-signature",
+    "x-zm-signature",
+    "x-zm-request-timestamp",
+    "X-Signature-Ed25519",
+    "X-Signature-Timestamp",
+    "X-HubSpot-Signature-v3",
+    "X-HubSpot-Request-Timestamp",
+    "X-Mandrill-Signature",
 ]
 header_text = st.text(
     alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=120
