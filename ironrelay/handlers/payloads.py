@@ -9,7 +9,6 @@ from urllib.parse import parse_qs
 
 from ironrelay.storable import too_deep, unstorable
 
-
 # Form fields that senders fill with one JSON document when they are the only field.
 JSON_FORM_FIELDS = ("payload", "mandrill_events")
 
