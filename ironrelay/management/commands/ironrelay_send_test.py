@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -12,7 +13,13 @@ from django.urls import reverse
 
 from ironrelay.conf import get_settings
 from ironrelay.handlers.sources import Source, get_source
+from ironrelay.signing import UrlSignedScheme
 from ironrelay.storable import MAX_DEPTH
+
+# Providers that send a batch: the sample is its one item, found under this prefix.
+BATCH_PREFIXES = {"sendgrid": "0.", "hubspot": "0.", "mandrill": "mandrill_events.0."}
+# Providers that post form fields rather than JSON.
+FORM_SCHEMES = frozenset({"twilio", "mandrill"})
 
 # Stripe's id prefixes for the objects its commonly handled events are about.
 STRIPE_ID_PREFIXES = {
@@ -51,9 +58,12 @@ class Command(BaseCommand):
         if not isinstance(extra, dict):
             raise CommandError("--data must be a JSON object.")
         payload, headers = sample_request(source, options["event"], extra)
-        body = json.dumps(payload).encode()
-        headers.update(source.scheme.sign(body, msg_id=headers.get("webhook-id")))
+        body, headers["Content-Type"] = encode_sample(source, payload)
         url = options["url"].rstrip("/") + reverse("ironrelay:incoming", args=[name])
+        try:
+            headers.update(sign_sample(source, body, url, headers.get("webhook-id")))
+        except ValueError as exc:  # e.g. a public-key source without a test private_key
+            raise CommandError(f"Cannot sign for source {name!r}: {exc}") from None
         try:
             response = requests.post(url, data=body, headers=headers, timeout=15)
         except requests.RequestException as exc:
@@ -71,6 +81,7 @@ def sample_request(source: Source, event: str, extra: dict[str, Any]) -> tuple[d
         payload.update(_stripe_event_body(event))
     _merge(payload, extra)
     headers = {"Content-Type": "application/json", "webhook-id": delivery_id}
+    prefix = BATCH_PREFIXES.get(source.scheme.name, "")
     for places, value in ((source.event_places, event), (source.id_places, delivery_id)):
         if not places:
             continue
@@ -78,8 +89,29 @@ def sample_request(source: Source, event: str, extra: dict[str, Any]) -> tuple[d
         if kind == "header":
             headers[key] = value
         else:
-            _put(payload, key, value)
+            _put(payload, key.removeprefix(prefix), value)
     return payload, headers
+
+
+def encode_sample(source: Source, payload: dict[str, Any]) -> tuple[bytes, str]:
+    """Return the body and content type the source's provider would send ``payload`` as."""
+    name = source.scheme.name
+    item: Any = [payload] if name in BATCH_PREFIXES else payload
+    if name == "mandrill":
+        item = {"mandrill_events": json.dumps(item)}
+    if name not in FORM_SCHEMES:
+        return json.dumps(item).encode(), "application/json"
+    fields = {k: v if isinstance(v, str) else json.dumps(v) for k, v in item.items()}
+    return urlencode(fields).encode(), "application/x-www-form-urlencoded"
+
+
+def sign_sample(source: Source, body: bytes, url: str, msg_id: str | None) -> dict[str, str]:
+    """Return the signature headers for ``body``; URL-signing schemes sign the URL posted to."""
+    scheme = source.scheme
+    if isinstance(scheme, UrlSignedScheme):
+        # The server checks against its 'url' option when set, so sign that one then.
+        return scheme.sign(body, url=scheme.url or url)
+    return scheme.sign(body, msg_id=msg_id)
 
 
 def _stripe_event_body(event: str) -> dict[str, Any]:
