@@ -32,7 +32,14 @@ def _error(status: int, message: str, **extra: object) -> JsonResponse:
 class IncomingWebhookView(View):
     """POST /ironrelay/incoming/<source>/ for every source in IRONRELAY["SOURCES"]."""
 
-    http_method_names = ["post"]
+    http_method_names = ["post", "head"]
+
+    def head(self, request: HttpRequest, source: str) -> HttpResponse:
+        """Answer a provider's unsigned URL check where its scheme needs one; 405 otherwise."""
+        config = get_source(source)
+        if config is None or not config.scheme.answers_head:
+            return self.http_method_not_allowed(request)
+        return HttpResponse(status=200)
 
     def post(self, request: HttpRequest, source: str) -> HttpResponse:
         config = get_source(source)

@@ -81,6 +81,8 @@ class Scheme(ABC):
     # Whether the signature covers the body (False for a shared token or no signature): parts
     # of the request it does not cover can be changed by anyone who replays it.
     signs_body: ClassVar[bool] = True
+    # Whether the provider checks the URL with an unsigned HEAD before it sends (Mandrill).
+    answers_head: ClassVar[bool] = False
 
     def __init__(
         self, secrets: Sequence[str] = (), *, tolerance: int = 300, **options: Any

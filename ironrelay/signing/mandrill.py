@@ -20,6 +20,8 @@ class MandrillScheme(UrlSignedScheme):
     """Verify Mandrill's base64 HMAC-SHA1 of the webhook URL and its sorted form fields."""
 
     name = "mandrill"
+    # Mandrill checks a new webhook URL with a HEAD request and wants a 200 (its webhook guide).
+    answers_head = True
 
     def verify(
         self,

@@ -201,3 +201,15 @@ def test_discord_webhook_event_ping_is_204(client):
 
 def test_discord_unsigned_ping_is_401(client):
     assert post(client, "discord", b'{"type":1}', {}).status_code == 401
+
+
+def test_mandrill_url_check_by_head_is_200_and_stores_nothing(client):
+    # Mandrill checks a new webhook URL with a HEAD request before it posts events.
+    response = client.head("/ironrelay/incoming/mandrill/")
+    assert response.status_code == 200
+    assert not IncomingWebhook.objects.exists()
+
+
+@pytest.mark.parametrize("source", ["stripe", "twilio", "no-such-source"])
+def test_head_is_405_for_other_sources(client, source):
+    assert client.head(f"/ironrelay/incoming/{source}/").status_code == 405
