@@ -161,8 +161,9 @@ IRONRELAY = {
     },
 }
 
-# Provider pack sources. URL-signing ones have no 'url' (the test client's URL is rebuilt)
-# except square-proxied, whose 'url' is what the provider was given in front of a proxy.
+# Provider pack sources. URL-signing ones are given the test client's URL, so tests that sign
+# without a request sign what the view checks; square-proxied's is the URL the provider was
+# given in front of a proxy (tests that need the rebuilt URL drop the option).
 _SENDGRID_KEY = ec.derive_private_key(424242, ec.SECP256R1())
 SENDGRID_PRIVATE_KEY = _SENDGRID_KEY.private_bytes(
     Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
@@ -180,13 +181,21 @@ DISCORD_PUBLIC_KEY = (
 PROXIED_URL = "https://hooks.example.com/ironrelay/incoming/square-proxied/"
 IRONRELAY["SOURCES"].update(
     {
-        "twilio": {"scheme": "twilio", "secrets": ["twilio-auth-token-for-tests"]},
+        "twilio": {
+            "scheme": "twilio",
+            "secrets": ["twilio-auth-token-for-tests"],
+            "url": "http://testserver/ironrelay/incoming/twilio/",
+        },
         "sendgrid": {
             "scheme": "sendgrid",
             "public_key": SENDGRID_PUBLIC_KEY,
             "private_key": SENDGRID_PRIVATE_KEY,
         },
-        "square": {"scheme": "square", "secrets": ["square-signature-key-for-tests"]},
+        "square": {
+            "scheme": "square",
+            "secrets": ["square-signature-key-for-tests"],
+            "url": "http://testserver/ironrelay/incoming/square/",
+        },
         "square-proxied": {
             "scheme": "square",
             "secrets": ["square-signature-key-for-tests"],
@@ -198,7 +207,15 @@ IRONRELAY["SOURCES"].update(
             "public_key": DISCORD_PUBLIC_KEY,
             "private_key": DISCORD_PRIVATE_KEY,
         },
-        "hubspot": {"scheme": "hubspot", "secrets": ["hubspot-client-secret-for-tests"]},
-        "mandrill": {"scheme": "mandrill", "secrets": ["mandrill-webhook-key-for-tests"]},
+        "hubspot": {
+            "scheme": "hubspot",
+            "secrets": ["hubspot-client-secret-for-tests"],
+            "url": "http://testserver/ironrelay/incoming/hubspot/",
+        },
+        "mandrill": {
+            "scheme": "mandrill",
+            "secrets": ["mandrill-webhook-key-for-tests"],
+            "url": "http://testserver/ironrelay/incoming/mandrill/",
+        },
     }
 )

@@ -137,13 +137,26 @@ def test_provider_replayed_request_is_a_duplicate(client, source):
     assert IncomingWebhook.objects.count() == 1
 
 
-def test_url_signed_for_https_fails_when_django_sees_http_behind_a_proxy(client):
+@pytest.fixture
+def rebuilt_url(settings):
+    """Drop the square source's 'url' option, so the view rebuilds the URL from the request."""
+    square = {k: v for k, v in settings.IRONRELAY["SOURCES"]["square"].items() if k != "url"}
+    sources = {**settings.IRONRELAY["SOURCES"], "square": square}
+    settings.IRONRELAY = {**settings.IRONRELAY, "SOURCES": sources}
+
+
+def test_url_rebuilt_from_the_request_verifies(client, rebuilt_url):
+    body = CASES["square"][0]
+    assert post(client, "square", body, signed("square", body)).status_code == 202
+
+
+def test_url_signed_for_https_fails_when_django_sees_http_behind_a_proxy(client, rebuilt_url):
     body = CASES["square"][0]
     https = get_source("square").scheme.sign(body, url=url_of("square").replace("http:", "https:"))
     assert post(client, "square", body, https).status_code == 401
 
 
-def test_secure_proxy_ssl_header_makes_the_rebuilt_url_https(client, settings):
+def test_secure_proxy_ssl_header_makes_the_rebuilt_url_https(client, settings, rebuilt_url):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     body = CASES["square"][0]
     https = get_source("square").scheme.sign(body, url=url_of("square").replace("http:", "https:"))

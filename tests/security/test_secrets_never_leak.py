@@ -27,7 +27,12 @@ from ironrelay import send_webhook, urls
 from ironrelay.handlers.sources import build_source, get_source
 from ironrelay.http import BlockedDestination, check_destination
 from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Task
-from ironrelay.signing import generate_ed25519_keypair, generate_secret
+from ironrelay.signing import (
+    generate_ed25519_hex_keypair,
+    generate_ed25519_keypair,
+    generate_p256_keypair,
+    generate_secret,
+)
 from ironrelay.tasks.worker import Worker
 from tests.receiver import Receiver, Reply
 
@@ -128,7 +133,11 @@ def post(client, source: str, body: bytes, headers: dict[str, str]):
 
 def wrong_secret_headers(source: str, body: bytes, now) -> dict[str, str]:
     """Sign `body` the way `source` expects, but with a secret it does not know."""
-    impostor = build_source(source, {**SOURCES[source], "secrets": [generate_secret()]})
+    config = {**SOURCES[source], "secrets": [generate_secret()]}
+    if "public_key" in config:  # provider pack: a private key the source's public key rejects
+        keypair = {"sendgrid": generate_p256_keypair, "discord": generate_ed25519_hex_keypair}
+        config = {**SOURCES[source], "private_key": keypair[config["scheme"]]()[0]}
+    impostor = build_source(source, config)
     return impostor.scheme.sign(body, now=now, msg_id="msg_leak")
 
 
@@ -303,7 +312,9 @@ def is_timestamped(source: str) -> bool:
 
 def test_timestamped_sources_are_the_ones_expected():
     # A source whose scheme stops signing the time would silently lose replay protection.
-    assert [s for s in SIGNED if is_timestamped(s)] == ["slack", "standard", "stripe"]
+    provider_pack = ["discord", "hubspot", "sendgrid", "zoom"]
+    expected = sorted(["slack", "standard", "stripe", *provider_pack])
+    assert [s for s in SIGNED if is_timestamped(s)] == expected
 
 
 @pytest.mark.parametrize("source", [s for s in SIGNED if is_timestamped(s)])
