@@ -5,25 +5,46 @@ from __future__ import annotations
 import importlib
 
 from .base import Scheme
+from .body_hmac import IntercomScheme, TypeformScheme
+from .calendly import CalendlyScheme
 from .generic import HmacSha256Scheme, NoneScheme, TokenScheme
 from .github import GitHubScheme
+from .linear import LinearScheme
+from .mailgun import MailgunScheme
+from .paddle import PaddleScheme
+from .postmark import PostmarkScheme
 from .shopify import ShopifyScheme
 from .slack import SlackScheme
 from .standard import StandardScheme
 from .stripe import StripeScheme
+from .svix_aliases import ClerkScheme, ResendScheme, SvixScheme
 
+# Provider pack: email, billing, product and forms senders (Clerk/Resend/Svix: Standard Webhooks).
+PROVIDER_SCHEMES_B: tuple[type[Scheme], ...] = (
+    MailgunScheme,
+    PaddleScheme,
+    LinearScheme,
+    IntercomScheme,
+    TypeformScheme,
+    CalendlyScheme,
+    PostmarkScheme,
+    ClerkScheme,
+    ResendScheme,
+    SvixScheme,
+)
+
+_BUILT_IN: tuple[type[Scheme], ...] = (
+    StripeScheme,
+    GitHubScheme,
+    SlackScheme,
+    ShopifyScheme,
+    StandardScheme,
+    HmacSha256Scheme,
+    TokenScheme,
+    NoneScheme,
+)
 SCHEMES: dict[str, type[Scheme]] = {
-    scheme.name: scheme
-    for scheme in (
-        StripeScheme,
-        GitHubScheme,
-        SlackScheme,
-        ShopifyScheme,
-        StandardScheme,
-        HmacSha256Scheme,
-        TokenScheme,
-        NoneScheme,
-    )
+    scheme.name: scheme for scheme in (*_BUILT_IN, *PROVIDER_SCHEMES_B)
 }
 
 

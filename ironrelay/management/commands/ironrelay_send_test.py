@@ -51,8 +51,11 @@ class Command(BaseCommand):
         if not isinstance(extra, dict):
             raise CommandError("--data must be a JSON object.")
         payload, headers = sample_request(source, options["event"], extra)
-        body = json.dumps(payload).encode()
-        headers.update(source.scheme.sign(body, msg_id=headers.get("webhook-id")))
+        # Some schemes (Mailgun, Linear) sign inside the body, so they may return a new one.
+        body, signed = source.scheme.sign_request(
+            json.dumps(payload).encode(), msg_id=headers.get("webhook-id")
+        )
+        headers.update(signed)
         url = options["url"].rstrip("/") + reverse("ironrelay:incoming", args=[name])
         try:
             response = requests.post(url, data=body, headers=headers, timeout=15)
