@@ -33,8 +33,19 @@ def scheme_id(scheme: type[Scheme]) -> str:
 
 @pytest.mark.parametrize("scheme", SIGNED, ids=scheme_id)
 def test_scheme_without_secrets_raises_value_error(scheme: type[Scheme]) -> None:
+    required = {option: "x" for option in scheme.required_options}
     with pytest.raises(ValueError, match=f"{scheme.name} scheme needs at least one secret"):
-        scheme()
+        scheme(**required)
+
+
+@pytest.mark.parametrize(
+    "scheme", [s for s in SCHEMES.values() if s.required_options], ids=scheme_id
+)
+def test_scheme_missing_required_option_raises_type_error_naming_it(scheme: type[Scheme]) -> None:
+    for option in scheme.required_options:
+        others = {name: "x" for name in scheme.required_options - {option}}
+        with pytest.raises(TypeError, match=f"needs option.*'{option}'"):
+            scheme(["s3cr3t"], **others)
 
 
 @pytest.mark.parametrize("scheme", list(SCHEMES.values()), ids=scheme_id)
