@@ -1,4 +1,4 @@
-"""Provider pack B through the endpoint: event, delivery id, 401s, 400s, and Mailgun token replays."""
+"""Provider pack B through the endpoint: event, delivery id, 401s, 400s, Mailgun token replays."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ def scheme_id(scheme: type[Scheme]) -> str:
 
 @pytest.mark.parametrize("scheme", SIGNED, ids=scheme_id)
 def test_scheme_without_secrets_raises_value_error(scheme: type[Scheme]) -> None:
-    required = {option: "x" for option in scheme.required_options}
+    required = dict.fromkeys(scheme.required_options, "x")
     with pytest.raises(ValueError, match=f"{scheme.name} scheme needs at least one secret"):
         scheme(**required)
 
@@ -43,7 +43,7 @@ def test_scheme_without_secrets_raises_value_error(scheme: type[Scheme]) -> None
 )
 def test_scheme_missing_required_option_raises_type_error_naming_it(scheme: type[Scheme]) -> None:
     for option in scheme.required_options:
-        others = {name: "x" for name in scheme.required_options - {option}}
+        others = dict.fromkeys(scheme.required_options - {option}, "x")
         with pytest.raises(TypeError, match=f"needs option.*'{option}'"):
             scheme(["s3cr3t"], **others)
 

@@ -97,7 +97,7 @@ def _mailgun_body(**changes: object) -> bytes:
     body, _ = signed("mailgun")
     payload = json.loads(body)
     payload["signature"].update(changes)
-    return json.dumps({k: v for k, v in payload.items()}).encode()
+    return json.dumps(payload).encode()
 
 
 @pytest.mark.parametrize("field", ["timestamp", "token"])
