@@ -127,3 +127,18 @@ def test_postmark_wrong_password_is_401_and_not_stored(client):
     headers = PostmarkScheme(["guess"], username="pm").sign(b"{}")
     assert post(client, "postmark", b'{"RecordType": "Open"}', headers).status_code == 401
     assert not IncomingWebhook.objects.exists()
+
+
+def test_mailgun_form_encoded_legacy_request_is_accepted_with_token_as_id(client):
+    from urllib.parse import urlencode
+
+    body, _ = signed("mailgun", {})
+    fields = {**json.loads(body)["signature"], "event": "opened", "recipient": "a@example.com"}
+    response = client.post(
+        "/ironrelay/incoming/mailgun/",
+        data=urlencode(fields),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 202, response.content
+    stored = IncomingWebhook.objects.get()
+    assert (stored.event, stored.delivery_id) == ("opened", "msg_test_1")
