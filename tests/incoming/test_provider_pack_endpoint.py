@@ -142,3 +142,29 @@ def test_mailgun_form_encoded_legacy_request_is_accepted_with_token_as_id(client
     assert response.status_code == 202, response.content
     stored = IncomingWebhook.objects.get()
     assert (stored.event, stored.delivery_id) == ("opened", "msg_test_1")
+
+
+@pytest.mark.parametrize("source", CASES)
+def test_refusals_never_log_or_answer_a_secret(client, caplog, source):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    payload, extra, _, _ = CASES[source]
+    body, headers = signed(source, payload)
+    options = {"username": "pm"} if source == "postmark" else {}
+    other = type(get_source(source).scheme)([WHSEC.replace("c2Vj", "b3Ro")], **options)
+    wrong = other.sign_request(json.dumps(payload).encode(), msg_id="msg_test_2")
+    attempts = [
+        wrong,  # signed with a secret the source does not hold
+        (body.replace(b"{", b'{"x": 1, ', 1), headers),  # tampered (Mailgun: unsigned part)
+        (body, {**headers, **dict.fromkeys(headers, "garbage")}),  # malformed headers
+    ]
+    secrets = SOURCES[source]["secrets"]
+    statuses = []
+    for attempt_body, attempt_headers in attempts:
+        response = post(client, source, attempt_body, {**attempt_headers, **extra})
+        statuses.append(response.status_code)
+        assert all(secret not in response.content.decode() for secret in secrets)
+    assert statuses[0] == 401
+    assert all(secret not in caplog.text for secret in secrets)
+    assert any("Rejected webhook" in record.getMessage() for record in caplog.records)
