@@ -4,20 +4,32 @@ Usage: python scripts/verify_cost.py [--size BYTES] [--seconds S] [--repeat N]
 
 Each figure is the best of N timed runs: on a shared machine other work only ever slows a run.
 
-Iterates ironrelay.signing.SCHEMES, so schemes added later are measured too. A scheme that
-needs keys or options beyond a plain secret gets them from CONFIGS (asymmetric schemes get a
-key pair generated here); one that cannot be built is listed as skipped with the reason.
+Iterates ironrelay.signing.SCHEMES, so schemes added later are measured too. Each is built
+from the options it declares: a secret, its required options, a ``url`` for URL-signing
+schemes, and a freshly generated key pair (P-256 or Ed25519, whichever it loads) for schemes
+verified with a public key. One that cannot be built is listed as skipped with the reason.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python scripts/verify_cost.py`
@@ -33,6 +45,7 @@ from ironrelay.signing import (  # noqa: E402
 
 NOW = datetime.now(timezone.utc)
 SECRET = "bench-secret-3f9a1c"
+URL = "https://hooks.example.com/ironrelay/incoming/bench/"
 
 
 def _standard_v1a(scheme: type[Scheme]) -> Scheme:
@@ -40,14 +53,44 @@ def _standard_v1a(scheme: type[Scheme]) -> Scheme:
     return scheme(public_keys=[public], private_keys=[private])
 
 
-# name -> builders of configured instances (label suffix, builder); default: one plain secret.
+def _p256_pair() -> dict[str, str]:
+    private = ec.generate_private_key(ec.SECP256R1())
+    pem = private.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+    der = private.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return {"private_key": pem, "public_key": base64.b64encode(der).decode()}
+
+
+def _ed25519_pair() -> dict[str, str]:
+    private = Ed25519PrivateKey.generate()
+    seed = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return {"private_key": seed.hex(), "public_key": public.hex()}
+
+
+# name -> builders of configured instances (label suffix, builder), for schemes worth measuring
+# in more than one configuration; the others are built by ``guess``.
 CONFIGS: dict[str, list[tuple[str, Callable[[type[Scheme]], Scheme]]]] = {
-    "postmark": [("", lambda s: s([SECRET], username="postmark"))],
     "hmac-sha256": [
         ("", lambda s: s([SECRET])),
         (" (timestamped)", lambda s: s([SECRET], timestamp_header="X-Timestamp")),
     ],
 }
+
+
+def guess(scheme: type[Scheme]) -> Scheme:
+    """Build ``scheme`` from the options it declares; asymmetric ones get a fresh key pair."""
+    options: dict[str, Any] = dict.fromkeys(scheme.required_options, "bench")
+    if "url" in scheme.options:  # schemes that sign the URL they are posted to
+        options["url"] = URL
+    if not {"public_key", "private_key"} <= scheme.options:
+        return scheme([SECRET] if scheme.requires_secrets else [], **options)
+    errors = []
+    for pair in (_p256_pair, _ed25519_pair):  # whichever kind the scheme loads
+        try:
+            return scheme(**options, **pair())
+        except (TypeError, ValueError) as exc:
+            errors.append(str(exc))
+    raise ValueError("; ".join(errors))
 
 
 def builders(name: str, scheme: type[Scheme]) -> list[tuple[str, Callable[[type[Scheme]], Scheme]]]:
@@ -56,9 +99,7 @@ def builders(name: str, scheme: type[Scheme]) -> list[tuple[str, Callable[[type[
         return CONFIGS[name]
     if issubclass(scheme, StandardScheme):
         return [(" v1 (HMAC)", lambda s: s([generate_secret()])), (" v1a (Ed25519)", _standard_v1a)]
-    if not scheme.requires_secrets:
-        return [("", lambda s: s())]
-    return [("", lambda s: s([SECRET]))]
+    return [("", guess)]
 
 
 def sample_body(size: int) -> bytes:
