@@ -19,6 +19,20 @@ from .standard import StandardScheme
 from .stripe import StripeScheme
 from .svix_aliases import ClerkScheme, ResendScheme, SvixScheme
 
+SCHEMES: dict[str, type[Scheme]] = {
+    scheme.name: scheme
+    for scheme in (
+        StripeScheme,
+        GitHubScheme,
+        SlackScheme,
+        ShopifyScheme,
+        StandardScheme,
+        HmacSha256Scheme,
+        TokenScheme,
+        NoneScheme,
+    )
+}
+
 # Provider pack: email, billing, product and forms senders (Clerk/Resend/Svix: Standard Webhooks).
 PROVIDER_SCHEMES_B: tuple[type[Scheme], ...] = (
     MailgunScheme,
@@ -32,20 +46,7 @@ PROVIDER_SCHEMES_B: tuple[type[Scheme], ...] = (
     ResendScheme,
     SvixScheme,
 )
-
-_BUILT_IN: tuple[type[Scheme], ...] = (
-    StripeScheme,
-    GitHubScheme,
-    SlackScheme,
-    ShopifyScheme,
-    StandardScheme,
-    HmacSha256Scheme,
-    TokenScheme,
-    NoneScheme,
-)
-SCHEMES: dict[str, type[Scheme]] = {
-    scheme.name: scheme for scheme in (*_BUILT_IN, *PROVIDER_SCHEMES_B)
-}
+SCHEMES.update({scheme.name: scheme for scheme in PROVIDER_SCHEMES_B})
 
 
 def get_scheme_class(name_or_dotted_path: str) -> type[Scheme]:
