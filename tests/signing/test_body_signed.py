@@ -173,3 +173,15 @@ def test_mailgun_arbitrary_signature_object_never_passes(fields: dict[str, str])
     body = json.dumps({"signature": fields}).encode()
     with pytest.raises(SignatureError):
         scheme("mailgun").verify(body, {}, now=NOW)
+
+
+def test_content_digest_covers_exactly_the_signed_bytes() -> None:
+    import hashlib
+
+    body, headers = signed("mailgun")
+    sig = json.loads(body)["signature"]
+    expected = hashlib.sha256((sig["timestamp"] + sig["token"]).encode()).hexdigest()
+    assert scheme("mailgun").verify(body, headers, now=NOW).content_digest == expected
+    body, headers = signed("linear")
+    expected = hashlib.sha256(body).hexdigest()
+    assert scheme("linear").verify(body, headers, now=NOW).content_digest == expected
