@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 
@@ -176,8 +177,6 @@ def test_mailgun_arbitrary_signature_object_never_passes(fields: dict[str, str])
 
 
 def test_content_digest_covers_exactly_the_signed_bytes() -> None:
-    import hashlib
-
     body, headers = signed("mailgun")
     sig = json.loads(body)["signature"]
     expected = hashlib.sha256((sig["timestamp"] + sig["token"]).encode()).hexdigest()
