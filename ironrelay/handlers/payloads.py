@@ -127,6 +127,29 @@ NATURAL_PLACES: dict[str, tuple[tuple[Place, ...], tuple[Place, ...]]] = {
         (("json", "event_id"),),
     ),
 }
+_STANDARD_PLACES = NATURAL_PLACES["standard"]
+# Provider pack: where each of these senders documents its event name and delivery id.
+NATURAL_PLACES.update(
+    {
+        # The signed token is the delivery id: a replayed token is a duplicate.
+        "mailgun": (
+            (("json", "event-data.event"), ("json", "event")),
+            (("json", "signature.token"), ("json", "token")),
+        ),
+        "paddle": ((("json", "event_type"),), (("json", "event_id"),)),
+        "linear": (
+            (("json", "type"), ("header", "Linear-Event")),
+            (("header", "Linear-Delivery"),),
+        ),
+        "intercom": ((("json", "topic"),), (("json", "id"),)),
+        "typeform": ((("json", "event_type"),), (("json", "event_id"),)),
+        "calendly": ((("json", "event"),), ()),
+        "postmark": ((("json", "RecordType"),), ()),
+        "clerk": _STANDARD_PLACES,
+        "resend": _STANDARD_PLACES,
+        "svix": _STANDARD_PLACES,
+    }
+)
 GENERIC_PLACES: tuple[tuple[Place, ...], tuple[Place, ...]] = ((("json", "event"),), ())
 
 

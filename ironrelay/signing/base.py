@@ -78,6 +78,8 @@ class Scheme(ABC):
     requires_secrets: ClassVar[bool] = True
     # Keyword options accepted besides ``tolerance``; each is a keyword of ``configure``.
     options: ClassVar[frozenset[str]] = frozenset()
+    # The options among ``options`` a source must set (e.g. a fixed user name).
+    required_options: ClassVar[frozenset[str]] = frozenset()
     # Whether the signature covers the body (False for a shared token or no signature): parts
     # of the request it does not cover can be changed by anyone who replays it.
     signs_body: ClassVar[bool] = True
@@ -94,6 +96,9 @@ class Scheme(ABC):
                 f"{self.name} scheme got unknown option(s) {', '.join(map(repr, unknown))}"
                 f" (accepted: {accepted})"
             )
+        missing = sorted(self.required_options - set(options))
+        if missing:
+            raise TypeError(f"{self.name} scheme needs option(s) {', '.join(map(repr, missing))}")
         if isinstance(tolerance, bool) or not isinstance(tolerance, int):
             raise TypeError("tolerance must be an integer number of seconds")
         if tolerance < 0:
@@ -154,3 +159,9 @@ class Scheme(ABC):
         self, body: bytes, *, now: datetime | None = None, msg_id: str | None = None
     ) -> dict[str, str]:
         """Return the headers a sender would send with ``body``, signed with the first secret."""
+
+    def sign_request(
+        self, body: bytes, *, now: datetime | None = None, msg_id: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """Return the body and headers a sender sends; body-signing schemes edit the body."""
+        return body, self.sign(body, now=now, msg_id=msg_id)

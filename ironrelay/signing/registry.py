@@ -5,17 +5,24 @@ from __future__ import annotations
 import importlib
 
 from .base import Scheme
+from .body_hmac import IntercomScheme, TypeformScheme
+from .calendly import CalendlyScheme
 from .discord import DiscordScheme
 from .generic import HmacSha256Scheme, NoneScheme, TokenScheme
 from .github import GitHubScheme
 from .hubspot import HubSpotScheme
+from .linear import LinearScheme
+from .mailgun import MailgunScheme
 from .mandrill import MandrillScheme
+from .paddle import PaddleScheme
+from .postmark import PostmarkScheme
 from .sendgrid import SendGridScheme
 from .shopify import ShopifyScheme
 from .slack import SlackScheme
 from .square import SquareScheme
 from .standard import StandardScheme
 from .stripe import StripeScheme
+from .svix_aliases import ClerkScheme, ResendScheme, SvixScheme
 from .twilio import TwilioScheme
 from .zoom import ZoomScheme
 
@@ -39,6 +46,18 @@ SCHEMES: dict[str, type[Scheme]] = {
         HmacSha256Scheme,
         TokenScheme,
         NoneScheme,
+        # Provider pack: email, billing, product and forms senders (Clerk/Resend/Svix are
+        # Standard Webhooks under the provider's name).
+        MailgunScheme,
+        PaddleScheme,
+        LinearScheme,
+        IntercomScheme,
+        TypeformScheme,
+        CalendlyScheme,
+        PostmarkScheme,
+        ClerkScheme,
+        ResendScheme,
+        SvixScheme,
     )
 }
 

@@ -18,11 +18,17 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from ironrelay.signing import (
+    CalendlyScheme,
+    ClerkScheme,
     DiscordScheme,
     GitHubScheme,
     HmacSha256Scheme,
     HubSpotScheme,
+    IntercomScheme,
     MandrillScheme,
+    PaddleScheme,
+    PostmarkScheme,
+    ResendScheme,
     Scheme,
     SendGridScheme,
     ShopifyScheme,
@@ -30,8 +36,10 @@ from ironrelay.signing import (
     SquareScheme,
     StandardScheme,
     StripeScheme,
+    SvixScheme,
     TokenScheme,
     TwilioScheme,
+    TypeformScheme,
     ZoomScheme,
     with_body_hash,
 )
@@ -296,6 +304,80 @@ CASES += (
         signature_header="X-Mandrill-Signature",
         secret_texts=SECRETS,
     ),
+)
+
+# Provider pack B: header-signed providers. Mailgun and Linear sign inside the body, so
+# tests/signing/test_body_signed.py runs the same security cases for them.
+SIGNED_IN_BODY = frozenset({"mailgun", "linear"})
+
+
+def paddle_with_timestamp(headers: Headers, text: str) -> Headers:
+    """Return Paddle headers whose ``ts=`` item is replaced by ``text``."""
+    value = re.sub(r"ts=[0-9]+", lambda _: f"ts={text}", headers["Paddle-Signature"])
+    return {**headers, "Paddle-Signature": value}
+
+
+def calendly_with_timestamp(headers: Headers, text: str) -> Headers:
+    """Return Calendly headers whose ``t=`` item is replaced by ``text``."""
+    name = "Calendly-Webhook-Signature"
+    return {**headers, name: re.sub(r"t=[0-9]+", lambda _: f"t={text}", headers[name])}
+
+
+def _svix_case(scheme: type[StandardScheme]) -> Case:
+    return Case(
+        id=scheme.name,
+        scheme_name=scheme.name,
+        build=lambda slots, tol: scheme(pick(STANDARD_SECRETS, slots), tolerance=tol),
+        signature_header="webhook-signature",
+        secret_texts=STANDARD_SECRETS + tuple(s.removeprefix("whsec_") for s in STANDARD_SECRETS),
+        with_timestamp=header_timestamp("webhook-timestamp"),
+    )
+
+
+CASES += (
+    Case(
+        id="paddle",
+        scheme_name="paddle",
+        build=lambda slots, tol: PaddleScheme(pick(SECRETS, slots), tolerance=tol),
+        signature_header="Paddle-Signature",
+        secret_texts=SECRETS,
+        with_timestamp=paddle_with_timestamp,
+    ),
+    Case(
+        id="calendly",
+        scheme_name="calendly",
+        build=lambda slots, tol: CalendlyScheme(pick(SECRETS, slots), tolerance=tol),
+        signature_header="Calendly-Webhook-Signature",
+        secret_texts=SECRETS,
+        with_timestamp=calendly_with_timestamp,
+    ),
+    Case(
+        id="intercom",
+        scheme_name="intercom",
+        build=lambda slots, tol: IntercomScheme(pick(SECRETS, slots), tolerance=tol),
+        signature_header="X-Hub-Signature",
+        secret_texts=SECRETS,
+    ),
+    Case(
+        id="typeform",
+        scheme_name="typeform",
+        build=lambda slots, tol: TypeformScheme(pick(SECRETS, slots), tolerance=tol),
+        signature_header="Typeform-Signature",
+        secret_texts=SECRETS,
+    ),
+    Case(
+        id="postmark",
+        scheme_name="postmark",
+        build=lambda slots, tol: PostmarkScheme(
+            pick(SECRETS, slots), tolerance=tol, username="postmark-hooks"
+        ),
+        signature_header="Authorization",
+        secret_texts=SECRETS,
+        signs_body=False,
+    ),
+    _svix_case(ClerkScheme),
+    _svix_case(ResendScheme),
+    _svix_case(SvixScheme),
 )
 
 TIMESTAMPED_CASES = tuple(case for case in CASES if case.timestamped)

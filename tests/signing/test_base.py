@@ -34,8 +34,19 @@ def scheme_id(scheme: type[Scheme]) -> str:
 @pytest.mark.parametrize("scheme", SIGNED, ids=scheme_id)
 def test_scheme_without_secrets_raises_value_error(scheme: type[Scheme]) -> None:
     needs = "(at least one secret|the 'public_key' option)"  # public-key schemes name theirs
+    required = dict.fromkeys(scheme.required_options, "x")
     with pytest.raises(ValueError, match=f"{scheme.name} scheme needs {needs}"):
-        scheme()
+        scheme(**required)
+
+
+@pytest.mark.parametrize(
+    "scheme", [s for s in SCHEMES.values() if s.required_options], ids=scheme_id
+)
+def test_scheme_missing_required_option_raises_type_error_naming_it(scheme: type[Scheme]) -> None:
+    for option in scheme.required_options:
+        others = dict.fromkeys(scheme.required_options - {option}, "x")
+        with pytest.raises(TypeError, match=f"needs option.*'{option}'"):
+            scheme(["s3cr3t"], **others)
 
 
 @pytest.mark.parametrize("scheme", list(SCHEMES.values()), ids=scheme_id)

@@ -41,23 +41,14 @@ class TeapotScheme(Scheme):
 
 # Schemes named after providers: signatures over the called URL, public keys, handshakes.
 PROVIDER_PACK_A = {"twilio", "sendgrid", "square", "zoom", "discord", "hubspot", "mandrill"}
+# Email, billing, product and forms senders; Clerk, Resend and Svix are Standard Webhooks.
+PROVIDER_PACK_B = {"mailgun", "paddle", "linear", "intercom", "typeform", "calendly", "postmark"}
+SVIX_ALIASES = {"clerk", "resend", "svix"}
 
 
 def test_schemes_registers_every_builtin_under_its_name() -> None:
-    assert (
-        set(SCHEMES)
-        == {
-            "stripe",
-            "github",
-            "slack",
-            "shopify",
-            "standard",
-            "hmac-sha256",
-            "token",
-            "none",
-        }
-        | PROVIDER_PACK_A
-    )
+    core = {"stripe", "github", "slack", "shopify", "standard", "hmac-sha256", "token", "none"}
+    assert set(SCHEMES) == core | PROVIDER_PACK_A | PROVIDER_PACK_B | SVIX_ALIASES
     assert all(scheme.name == name for name, scheme in SCHEMES.items())
 
 

@@ -61,7 +61,8 @@ class Command(BaseCommand):
         body, headers["Content-Type"] = encode_sample(source, payload)
         url = options["url"].rstrip("/") + reverse("ironrelay:incoming", args=[name])
         try:
-            headers.update(sign_sample(source, body, url, headers.get("webhook-id")))
+            body, signed = sign_sample(source, body, url, headers.get("webhook-id"))
+            headers.update(signed)
         except ValueError as exc:  # e.g. a public-key source without a test private_key
             raise CommandError(f"Cannot sign for source {name!r}: {exc}") from None
         try:
@@ -105,13 +106,16 @@ def encode_sample(source: Source, payload: dict[str, Any]) -> tuple[bytes, str]:
     return urlencode(fields).encode(), "application/x-www-form-urlencoded"
 
 
-def sign_sample(source: Source, body: bytes, url: str, msg_id: str | None) -> dict[str, str]:
-    """Return the signature headers for ``body``; URL-signing schemes sign the URL posted to."""
+def sign_sample(
+    source: Source, body: bytes, url: str, msg_id: str | None
+) -> tuple[bytes, dict[str, str]]:
+    """Return the body to send and its signature headers; URL-signing schemes sign the URL."""
     scheme = source.scheme
     if isinstance(scheme, UrlSignedScheme):
         # The server checks against its 'url' option when set, so sign that one then.
-        return scheme.sign(body, url=scheme.url or url)
-    return scheme.sign(body, msg_id=msg_id)
+        return body, scheme.sign(body, url=scheme.url or url)
+    # Some schemes (Mailgun, Linear) sign inside the body, so they may return a new one.
+    return scheme.sign_request(body, msg_id=msg_id)
 
 
 def _stripe_event_body(event: str) -> dict[str, Any]:
