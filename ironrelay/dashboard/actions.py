@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from ironrelay.dashboard.access import staff_view
+from ironrelay.dashboard.filters import clean_ids
 from ironrelay.handlers import dispatch
 from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Task
 from ironrelay.outgoing import delivery as outgoing
@@ -55,7 +56,7 @@ def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @csrf_protect  # even in a project without CsrfViewMiddleware
 @staff_view("ironrelay.change_task")
 def task_bulk_retry(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:500]
+    ids = clean_ids(request.POST.getlist("ids"))[:500]
     tasks = Task.objects.filter(pk__in=ids).only("id", "status")
     retried = sum(1 for task in tasks if queue.retry(task))
     skipped = len(ids) - retried

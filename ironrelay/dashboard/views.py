@@ -26,6 +26,7 @@ WEBHOOK_FILTER = ListFilter(
 )
 DELIVERY_FILTER = ListFilter(
     exact={"status": "status", "endpoint": "endpoint_id", "event": "message__event_type"},
+    ids=frozenset({"endpoint"}),
     search=("message__event_type", "message__id", "endpoint__url"),
     time_field="created_at",
 )
