@@ -20,7 +20,7 @@ from django.utils.text import Truncator
 from ironrelay import crypto
 from ironrelay.conf import get_settings
 from ironrelay.dashboard.filters import BIGINT_MAX
-from ironrelay.forms import EndpointForm
+from ironrelay.dashboard.forms import EndpointForm
 from ironrelay.handlers import dispatch
 from ironrelay.models import (
     Delivery,
@@ -279,7 +279,6 @@ class IncomingWebhookAdmin(ReadOnlyAdmin):
 
 @admin.register(Endpoint)
 class EndpointAdmin(CraftedInputAdmin):
-    form = EndpointForm
     list_display = (
         "id",
         "url",
@@ -305,7 +304,7 @@ class EndpointAdmin(CraftedInputAdmin):
         ("disabled_reason", "disabled_at"),
     )
     readonly_fields = flatten(fields[4:])
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    form = EndpointForm  # the dashboard's: event types ticked or typed, not JSON
     actions = ("enable_endpoints", "disable_endpoints", "rotate_secrets")
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str | tuple[str, ...]]:

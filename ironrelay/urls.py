@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ironrelay.dashboard import actions, views
+from ironrelay.dashboard import actions, endpoints, views
 from ironrelay.views import IncomingWebhookView
 
 app_name = "ironrelay"
@@ -23,8 +23,12 @@ urlpatterns = [
     path("deliveries/", views.delivery_list, name="delivery_list"),
     path("deliveries/<int:pk>/", views.delivery_detail, name="delivery_detail"),
     path("deliveries/<int:pk>/redeliver/", actions.delivery_redeliver, name="delivery_redeliver"),
+    path("deliveries/<int:pk>/retry-now/", actions.delivery_retry_now, name="delivery_retry_now"),
     path("endpoints/", views.endpoint_list, name="endpoint_list"),
+    path("endpoints/add/", endpoints.endpoint_add, name="endpoint_add"),
     path("endpoints/<int:pk>/", views.endpoint_detail, name="endpoint_detail"),
+    path("endpoints/<int:pk>/edit/", endpoints.endpoint_edit, name="endpoint_edit"),
+    path("endpoints/<int:pk>/delete/", endpoints.endpoint_delete, name="endpoint_delete"),
     path("endpoints/<int:pk>/enable/", actions.endpoint_enable, name="endpoint_enable"),
     path("endpoints/<int:pk>/disable/", actions.endpoint_disable, name="endpoint_disable"),
     path("endpoints/<int:pk>/rotate/", actions.endpoint_rotate, name="endpoint_rotate"),

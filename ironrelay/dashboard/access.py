@@ -25,6 +25,16 @@ def login_url() -> str:
         return str(settings.LOGIN_URL)
 
 
+def logout_url() -> str:
+    """Return the project's "logout" URL if it has one, else the admin's, else ""."""
+    for name in ("logout", "admin:logout"):
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return ""
+
+
 def staff_view(permission: str | None = None) -> Callable[[View], View]:
     """Let staff in (others: login redirect or 403), and require `permission` when given."""
 

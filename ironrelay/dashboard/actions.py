@@ -93,6 +93,18 @@ def delivery_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @csrf_protect  # even in a project without CsrfViewMiddleware
+@staff_view("ironrelay.change_delivery")
+def delivery_retry_now(request: HttpRequest, pk: int) -> HttpResponse:
+    delivery = get_object_or_404(Delivery, pk=pk)
+    if outgoing.retry_now(delivery):
+        messages.success(request, f"Delivery #{pk}: its next attempt is due now.")
+    else:
+        messages.warning(request, f"Delivery #{pk} is not waiting for a retry: nothing changed.")
+    return _back(request, reverse("ironrelay:delivery_detail", args=[pk]))
+
+
+@require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
 @staff_view("ironrelay.change_endpoint")
 def endpoint_enable(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(Endpoint, pk=pk)

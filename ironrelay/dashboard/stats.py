@@ -16,6 +16,14 @@ from ironrelay.conf import get_settings
 from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Task, Worker
 
 HOURS = 24
+# Each overview panel and summary.json section, with the permission of the list it comes from.
+PANELS = {
+    "tasks": "ironrelay.view_task",
+    "incoming": "ironrelay.view_incomingwebhook",
+    "deliveries": "ironrelay.view_delivery",
+    "endpoints": "ironrelay.view_endpoint",
+    "workers": "ironrelay.view_worker",
+}
 
 
 def counts_by_status(model: type[Model], statuses: list[str]) -> dict[str, int]:
@@ -29,12 +37,22 @@ def counts_by_status_for(queryset: QuerySet, statuses: list[str]) -> dict[str, i
     return {status: found.get(status, 0) for status in statuses}
 
 
-def summary() -> dict[str, Any]:
-    """Return the counts the overview shows and its JSON endpoint serves (three queries)."""
+def visible_panels(user: Any) -> frozenset[str]:
+    """Return the panels whose list `user` may view."""
+    return frozenset(panel for panel, permission in PANELS.items() if user.has_perm(permission))
+
+
+def summary(panels: frozenset[str] = frozenset(PANELS)) -> dict[str, Any]:
+    """Return the counts of the given panels (one query each) for the overview and its JSON."""
+    models: dict[str, type[Model]] = {
+        "tasks": Task,
+        "incoming": IncomingWebhook,
+        "deliveries": Delivery,
+    }
     return {
-        "tasks": counts_by_status(Task, list(Task.Status.values)),
-        "incoming": counts_by_status(IncomingWebhook, list(IncomingWebhook.Status.values)),
-        "deliveries": counts_by_status(Delivery, list(Delivery.Status.values)),
+        panel: counts_by_status(model, list(model.Status.values))
+        for panel, model in models.items()
+        if panel in panels
     }
 
 
@@ -152,15 +170,21 @@ def chart(bars: list[Bar], width: int = 720, height: int = 140) -> dict[str, Any
     }
 
 
-def overview(now: datetime | None = None) -> dict[str, Any]:
-    """Return everything the overview page shows."""
+def overview(
+    now: datetime | None = None, panels: frozenset[str] = frozenset(PANELS)
+) -> dict[str, Any]:
+    """Return what the overview shows of the given panels (the others are not even counted)."""
     now = now or timezone.now()
-    return {
-        "now": now,
-        "summary": summary(),
-        "queues": queue_depth(now),
-        "workers": live_workers(now),
-        "endpoints": troubled_endpoints(),
-        "task_chart": chart(hourly(Task, "finished_at", "success", "failed", now)),
-        "delivery_chart": chart(hourly(Delivery, "finished_at", "delivered", "failed", now)),
-    }
+    context: dict[str, Any] = {"now": now, "panels": panels, "summary": summary(panels)}
+    if "tasks" in panels:
+        context["queues"] = queue_depth(now)
+        context["task_chart"] = chart(hourly(Task, "finished_at", "success", "failed", now))
+    if "deliveries" in panels:
+        context["delivery_chart"] = chart(
+            hourly(Delivery, "finished_at", "delivered", "failed", now)
+        )
+    if "workers" in panels:
+        context["workers"] = live_workers(now)
+    if "endpoints" in panels:
+        context["endpoints"] = troubled_endpoints()
+    return context

@@ -35,13 +35,15 @@ ENDPOINT_FILTER = ListFilter(search=("url", "description"))
 
 @staff_view()
 def overview(request: HttpRequest) -> HttpResponse:
-    return render(request, "ironrelay/dashboard/overview.html", stats.overview())
+    context = stats.overview(panels=stats.visible_panels(request.user))
+    return render(request, "ironrelay/dashboard/overview.html", context)
 
 
 @staff_view()
 def summary_json(request: HttpRequest) -> JsonResponse:
-    """Serve the status counts the pages poll to refresh themselves."""
-    return JsonResponse({"at": timezone.now().isoformat(), **stats.summary()})
+    """Serve the status counts the pages poll to refresh themselves (of the lists one may view)."""
+    counts = stats.summary(stats.visible_panels(request.user))
+    return JsonResponse({"at": timezone.now().isoformat(), **counts})
 
 
 @staff_view("ironrelay.view_task")
@@ -163,8 +165,13 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for attempt in delivery.attempt_log.order_by("-number")
     ]
+    next_attempt = delivery.next_attempt_at
     context = {
         "delivery": delivery,
+        # Waiting for a retry: "Retry now" can make it due.
+        "waiting": delivery.status == Delivery.Status.PENDING
+        and next_attempt is not None
+        and next_attempt > timezone.now(),
         "payload": pretty(delivery.message.payload),
         "attempts": attempts,
         "section": "deliveries",
@@ -204,9 +211,11 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         .order_by("-id")[:25]
     )
-    counts = stats.counts_by_status_for(
-        Delivery.objects.filter(endpoint=endpoint), Delivery.Status.values
-    )
+    counts = {}
+    if request.user.has_perm("ironrelay.view_delivery"):
+        counts = stats.counts_by_status_for(
+            Delivery.objects.filter(endpoint=endpoint), Delivery.Status.values
+        )
     context = {
         "endpoint": endpoint,
         "recent": recent,

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 from django.db.models import F
 from django.utils import timezone
 
-from ironrelay import http
+from ironrelay import http, queue
 from ironrelay.conf import get_settings
-from ironrelay.models import Delivery, DeliveryAttempt, Endpoint
+from ironrelay.models import Delivery, DeliveryAttempt, Endpoint, Task
 from ironrelay.signals import endpoint_disabled
 from ironrelay.signing import sign_standard
 from ironrelay.tasks.decorator import task
@@ -51,9 +51,12 @@ def signed_headers(delivery: Delivery, body: bytes, now: datetime) -> dict[str, 
 @task(max_attempts=3)  # covers crashes; HTTP failures follow OUTGOING_RETRY_SCHEDULE below
 def deliver(message_id: str, endpoint_id: int, manual: bool = False) -> str:
     """Make one delivery attempt (the task every delivery attempt is)."""
-    delivery = Delivery.objects.select_related("message", "endpoint").get(
-        message_id=message_id, endpoint_id=endpoint_id
-    )
+    try:
+        delivery = Delivery.objects.select_related("message", "endpoint").get(
+            message_id=message_id, endpoint_id=endpoint_id
+        )
+    except Delivery.DoesNotExist:
+        return "delivery deleted (with its endpoint or message): nothing to send"
     if delivery.status == Delivery.Status.DELIVERED:
         return "already delivered"
     if not delivery.endpoint.is_active:
@@ -238,6 +241,24 @@ def redeliver(delivery: Delivery) -> None:
     deliver.using(queue=get_settings().OUTGOING_QUEUE).defer(
         delivery.message_id, delivery.endpoint_id, manual=True
     )
+
+
+def retry_now(delivery: Delivery) -> bool:
+    """Make the queued next attempt of a delivery waiting for a retry due now."""
+    if delivery.status != Delivery.Status.PENDING:
+        return False
+    waiting = Task.objects.filter(
+        task_path=deliver.path,
+        status=Task.Status.PENDING,
+        args__0=delivery.message_id,
+        args__1=delivery.endpoint_id,
+    ).values_list("id", flat=True)
+    if not queue.run_now(list(waiting)):
+        return False
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
+        next_attempt_at=timezone.now()
+    )
+    return True
 
 
 def redeliver_failed(endpoint: Endpoint, since: datetime) -> int:

@@ -261,6 +261,13 @@ def retry(task: Task) -> bool:
     )
 
 
+def run_now(task_ids: Sequence[int]) -> int:
+    """Make pending tasks that wait for a later time due now; return how many."""
+    return Task.objects.filter(
+        id__in=list(task_ids), status=Task.Status.PENDING, run_after__gt=timezone.now()
+    ).update(run_after=timezone.now())
+
+
 def cancel(task: Task) -> bool:
     """Cancel a task that has not started yet."""
     return bool(

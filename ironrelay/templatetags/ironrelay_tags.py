@@ -30,6 +30,14 @@ def query(context: dict[str, Any], **changes: Any) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
+@register.simple_tag
+def logout_url() -> str:
+    """Return where the dashboard's "Log out" button POSTs ("" when nowhere)."""
+    from ironrelay.dashboard.access import logout_url as find
+
+    return find()
+
+
 @register.filter
 def duration(value: timedelta | None) -> str:
     """Show a timedelta briefly: 4 s, 12 min, 3 h."""

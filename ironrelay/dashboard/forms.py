@@ -1,0 +1,137 @@
+"""The endpoint form of the dashboard and the admin, with its event-types field."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from ironrelay.conf import get_settings
+from ironrelay.models import Endpoint, OutgoingWebhook
+from ironrelay.outgoing.triggers import ACTIONS
+
+RECENT_MESSAGES = 1000  # how many of the newest messages lend their event types to the choices
+SEPARATORS = re.compile(r"[\s,]+")
+
+
+def known_event_types() -> list[str]:
+    """Return the OUTGOING_MODELS events, then the event types endpoints and messages use."""
+    names: set[str] = set()
+    for label, options in get_settings().OUTGOING_MODELS.items():
+        try:
+            prefix = apps.get_model(label)._meta.label_lower
+        except (LookupError, ValueError):
+            prefix = label.lower()
+        names.update(f"{prefix}.{action}" for action in options.get("events", ACTIONS))
+    for patterns in Endpoint.objects.values_list("event_types", flat=True):
+        names.update(p for p in patterns if isinstance(p, str) and pattern_error(p) is None)
+    recent = OutgoingWebhook.objects.order_by("-created_at")[:RECENT_MESSAGES]
+    names.update(recent.values_list("event_type", flat=True))
+    # Patterns are typed, not ticked: the boxes are event types.
+    return sorted(name for name in names if "*" not in name and pattern_error(name) is None)
+
+
+def pattern_error(pattern: str) -> str | None:
+    """Say what is wrong with an event type or pattern, or return None when it is fine."""
+    if len(pattern) > 255:
+        return "longer than 255 characters"
+    if any(ord(char) < 32 or char in ",\x7f" or char.isspace() for char in pattern):
+        return "contains a space, a comma or a control character"
+    if pattern == "*" or "*" not in pattern:
+        return None
+    if pattern.endswith(".*") and "*" not in pattern[:-2] and pattern[:-2]:
+        return None
+    return 'a "*" may only end a prefix ("shop.order.*") or stand alone ("*")'
+
+
+class EventTypesWidget(forms.MultiWidget):
+    """Checkboxes for the known event types, and a line for other types and patterns."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        other = forms.TextInput(
+            attrs={
+                "size": 60,
+                "placeholder": "other types or patterns: shop.order.*, invoice.paid",
+                "aria-label": "Other event types or patterns",
+            }
+        )
+        super().__init__([forms.CheckboxSelectMultiple(), other], attrs)
+
+    def decompress(self, value: Any) -> list[Any]:
+        patterns = [p for p in value or [] if isinstance(p, str)]
+        known = {str(choice) for choice, _ in self.widgets[0].choices}
+        return [
+            [p for p in patterns if p in known],
+            ", ".join(p for p in patterns if p not in known),
+        ]
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        # A stored value is a list of patterns; a posted one is [ticked, typed].
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            value = self.decompress(value)
+        return super().get_context(name, value, attrs)
+
+
+class EventTypesField(forms.MultiValueField):
+    """A list of event types and patterns: ticked from the known types or typed, never JSON."""
+
+    widget = EventTypesWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text",
+            'Exact names, prefixes like "shop.order.*", or "*" for every event. None: the '
+            "endpoint receives nothing.",
+        )
+        fields = (forms.MultipleChoiceField(required=False), forms.CharField(required=False))
+        super().__init__(fields, require_all_fields=False, **kwargs)
+
+    def set_choices(self, names: list[str]) -> None:
+        """Offer these event types as checkboxes."""
+        choices = [(name, name) for name in names]
+        self.fields[0].choices = choices
+        self.widget.widgets[0].choices = choices
+
+    def compress(self, data_list: list[Any]) -> list[str]:
+        ticked, typed = [*data_list, [], ""][:2]
+        patterns = [*(ticked or []), *SEPARATORS.split(typed or "")]
+        unique = list(dict.fromkeys(p for p in patterns if p))
+        problems = [f"{p!r}: {error}" for p in unique if (error := pattern_error(p))]
+        if problems:
+            raise ValidationError("Not an event type or pattern: " + "; ".join(problems))
+        return unique
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.clean(data) != list(initial or [])
+        except ValidationError:
+            return True
+
+
+class EndpointForm(forms.ModelForm):
+    """URL, description and event types; the model's validators check the URL."""
+
+    url = forms.URLField(
+        label="URL",
+        max_length=2000,
+        assume_scheme="https",
+        # Deliveries are HTTP POSTs: the model's field would also take ftp:// URLs.
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="Where deliveries are POSTed. No credentials: receivers check the signature.",
+    )
+    event_types = EventTypesField()
+
+    class Meta:
+        model = Endpoint
+        fields = ["url", "description", "event_types"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["event_types"]
+        assert isinstance(field, EventTypesField)
+        field.set_choices(known_event_types())
