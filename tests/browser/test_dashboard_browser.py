@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from ironrelay.models import Delivery, IncomingWebhook, Task
+from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Task
 from ironrelay.outgoing.delivery import deliver
 from tests.dashboard import factories
 from tests.receiver import Receiver, Reply
@@ -117,6 +120,61 @@ def test_every_page_and_the_three_actions(page, live_server, scene, shoot, setti
     assert page.locator("h1 .badge").inner_text() == "delivered"
     assert page.locator("details.attempt").count() == 3
     shoot(page, "12-after-redeliver")
+
+
+def test_endpoint_add_edit_delete_and_retry_now(page, live_server, scene, shoot):
+    login(page, live_server)
+    page.goto(live_server.url + reverse("ironrelay:endpoint_list"))
+    page.click("a:has-text('Add endpoint')")
+    assert page.locator("main h1").inner_text() == "Add an endpoint"
+    page.fill("#id_url", "https://billing.example.com/hooks")
+    page.fill("#id_description", "Billing")
+    page.check("input[value='testapp.product.created']")
+    page.fill("input[name=event_types_1]", "shop.order.*, invoice.paid")
+    shoot(page, "14-endpoint-add")
+    page.click("button:has-text('Save')")
+    added = Endpoint.objects.get(description="Billing")
+    assert added.event_types == ["testapp.product.created", "shop.order.*", "invoice.paid"]
+    assert f"ironrelay_endpoint_secret {added.pk}" in page.locator(".messages").inner_text()
+    assert added.secret not in page.content()
+
+    page.click("a:has-text('Edit')")
+    assert page.is_checked("input[value='testapp.product.created']")
+    page.uncheck("input[value='invoice.paid']")  # now a known type: this endpoint uses it
+    page.fill("input[name=event_types_1]", "shop.*.paid")
+    page.click("button:has-text('Save')")
+    assert "Not an event type or pattern" in page.locator("main").inner_text()
+    page.fill("input[name=event_types_1]", "shop.order.*")
+    shoot(page, "15-endpoint-edit")
+    page.click("button:has-text('Save')")
+    added.refresh_from_db()
+    assert added.event_types == ["testapp.product.created", "shop.order.*"]
+
+    page.click("a:has-text('Delete')")
+    shoot(page, "16-endpoint-delete")
+    page.click("button:has-text('Delete endpoint')")
+    assert "deleted" in page.locator(".messages").inner_text()
+    assert not Endpoint.objects.filter(pk=added.pk).exists()
+
+    # A delivery waiting for its retry: "Retry now" makes the queued attempt due.
+    later = timezone.now() + timedelta(hours=2)
+    waiting = factories.delivery(
+        scene["endpoint"], status="pending", next_attempt_at=later, finished_at=None
+    )
+    retry = Task.objects.create(
+        task_path=deliver.path,
+        args=[waiting.message_id, waiting.endpoint_id],
+        run_after=later,
+    )
+    page.goto(live_server.url + reverse("ironrelay:delivery_detail", args=[waiting.pk]))
+    shoot(page, "17-delivery-waiting")
+    page.click("button:has-text('Retry now')")
+    assert "next attempt is due now" in page.locator(".messages").inner_text()
+    retry.refresh_from_db()
+    assert retry.run_after <= timezone.now()
+
+    page.click("form.logout button")
+    page.wait_for_url("**/admin/login/**")
 
 
 def test_narrow_screen_layout(page, live_server, scene, shoot):

@@ -74,15 +74,14 @@ def endpoint(**fields: Any) -> Endpoint:
 
 def delivery(target: Endpoint | None = None, status: str = "failed", **fields: Any) -> Delivery:
     message = OutgoingWebhook.objects.create(event_type="shop.order.created", payload={"id": 7})
+    defaults = {
+        "attempts": 1,
+        "last_status_code": 500,
+        "last_error": "HTTP 500",
+        "finished_at": timezone.now(),
+    }
     made = Delivery.objects.create(
-        message=message,
-        endpoint=target or endpoint(),
-        status=status,
-        attempts=1,
-        last_status_code=500,
-        last_error="HTTP 500",
-        finished_at=timezone.now(),
-        **fields,
+        message=message, endpoint=target or endpoint(), status=status, **{**defaults, **fields}
     )
     DeliveryAttempt.objects.create(
         delivery=made,

@@ -279,7 +279,7 @@ def test_endpoint_pages_never_show_the_full_secret(admin_client):
 def test_endpoint_added_in_the_admin_gets_a_secret_it_never_shows(admin_client):
     response = admin_client.post(
         admin_url(Endpoint, "add"),
-        {"url": "https://new.example.com/", "event_types": '["*"]', "is_active": "on"},
+        {"url": "https://new.example.com/", "event_types_1": "*", "is_active": "on"},
         follow=True,
     )
     added = Endpoint.objects.get(url="https://new.example.com/")
@@ -293,7 +293,7 @@ def test_unticking_is_active_disables_through_the_operator_action(admin_client):
     Endpoint.objects.filter(pk=target.pk).update(consecutive_failures=4)  # the worker's write
     admin_client.post(
         admin_url(Endpoint, "change", target.pk),
-        {"url": "https://moved.example.com/", "description": "", "event_types": '["a.*"]'},
+        {"url": "https://moved.example.com/", "description": "", "event_types_1": "a.*"},
     )
     target.refresh_from_db()
     assert (target.url, target.event_types) == ("https://moved.example.com/", ["a.*"])

@@ -7,6 +7,7 @@ pattern of ironrelay.urls, so a new page or action cannot slip through unprotect
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from ironrelay import urls
 from ironrelay.models import Delivery, Endpoint, HandlerRun, IncomingWebhook, Task
+from ironrelay.outgoing.delivery import deliver
 from tests.dashboard import factories
 
 pytestmark = pytest.mark.django_db
@@ -44,11 +46,20 @@ ACTIONS: dict[str, str] = {
     "task_bulk_retry": "change_task",
     "webhook_replay": "change_incomingwebhook",
     "delivery_redeliver": "change_delivery",
+    "delivery_retry_now": "change_delivery",
     "endpoint_enable": "change_endpoint",
     "endpoint_disable": "change_endpoint",
     "endpoint_rotate": "change_endpoint",
 }
-URLS = sorted(PAGES) + sorted(ACTIONS)
+# Form pages: GET shows the form, POST saves (CSRF-checked); both need the permission.
+FORMS: dict[str, str] = {
+    "endpoint_add": "add_endpoint",
+    "endpoint_edit": "change_endpoint",
+    "endpoint_delete": "delete_endpoint",
+}
+URLS = sorted(PAGES) + sorted(ACTIONS) + sorted(FORMS)
+CHANGES = {**ACTIONS, **FORMS}  # every URL whose POST changes something
+FORM_DATA = {"url": "https://new.example.com/hook", "description": "New", "event_types_1": "*"}
 OFF_SITE = ["https://evil.example/", "//evil.example/", "/\\evil.example/", "http:evil.example"]
 
 
@@ -70,7 +81,17 @@ def objects() -> dict[str, Any]:
     factories.handler_run(hook)
     active = factories.endpoint()
     disabled = factories.endpoint(url="https://off.example.com/", is_active=False)
+    waiting = factories.delivery(active, status="pending", next_attempt_at=timezone.now())
+    Delivery.objects.filter(pk=waiting.pk).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    Task.objects.create(
+        task_path=deliver.path,
+        args=[waiting.message_id, active.pk],
+        run_after=timezone.now() + timedelta(minutes=5),
+    )
     return {
+        "waiting_delivery": waiting,
         "task": factories.failed_task(),
         "pending_task": Task.objects.create(task_path="tests.testapp.tasks.noop", args=[1]),
         "webhook": hook,
@@ -83,13 +104,16 @@ def objects() -> dict[str, Any]:
 def target(name: str, objects: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Return the URL of `name` for the fixture's records, and the POST data its action needs."""
     pattern = next(p for p in patterns() if p.name == name)
+    data = FORM_DATA if name in {"endpoint_add", "endpoint_edit"} else {}
     if "pk" not in pattern.pattern.converters:
-        data = {"ids": [objects["task"].pk]} if name == "task_bulk_retry" else {}
+        data = {"ids": [objects["task"].pk]} if name == "task_bulk_retry" else data
         return reverse(f"ironrelay:{name}"), data
-    key = {"task_cancel": "pending_task", "endpoint_enable": "disabled_endpoint"}.get(
-        name, name.split("_")[0]
-    )
-    return reverse(f"ironrelay:{name}", args=[objects[key].pk]), {}
+    key = {
+        "task_cancel": "pending_task",
+        "endpoint_enable": "disabled_endpoint",
+        "delivery_retry_now": "waiting_delivery",
+    }.get(name, name.split("_")[0])
+    return reverse(f"ironrelay:{name}", args=[objects[key].pk]), data
 
 
 def state() -> str:
@@ -120,9 +144,9 @@ def all_codenames(prefix: str) -> list[str]:
 
 
 def request(client: Client, name: str, objects: dict[str, Any], **extra: Any):
-    """GET a page or POST an action, the way the dashboard itself does."""
+    """GET a page, POST an action or a form, the way the dashboard itself does."""
     url, data = target(name, objects)
-    if name in ACTIONS:
+    if name in CHANGES:
         return client.post(url, {**data, **extra})
     return client.get(url, extra)
 
@@ -132,7 +156,7 @@ def request(client: Client, name: str, objects: dict[str, Any], **extra: Any):
 
 def test_every_url_is_listed():
     names = {p.name for p in patterns()} - {"incoming"}
-    assert names == set(PAGES) | set(ACTIONS)
+    assert names == set(PAGES) | set(ACTIONS) | set(FORMS)
     assert all(p.name for p in patterns()), "an unnamed pattern cannot be checked here"
 
 
@@ -143,6 +167,8 @@ def test_every_action_lives_with_the_actions():
             assert p.callback.__module__ == "ironrelay.dashboard.actions", p.name
         elif p.name in PAGES:
             assert p.callback.__module__ == "ironrelay.dashboard.views", p.name
+        elif p.name in FORMS:
+            assert p.callback.__module__ == "ironrelay.dashboard.endpoints", p.name
 
 
 # -- who gets in -----------------------------------------------------------------------------------
@@ -186,7 +212,7 @@ def test_staff_without_permissions_gets_only_the_overview(client, django_user_mo
     client.force_login(user_with(django_user_model, [], is_staff=True))
     before = state()
     response = request(client, name, objects)
-    needed = PAGES.get(name, ACTIONS.get(name))
+    needed = PAGES.get(name, CHANGES.get(name))
     assert response.status_code == (200 if needed is None else 403)
     assert state() == before
 
@@ -203,15 +229,24 @@ def test_page_needs_its_own_view_permission(client, django_user_model, objects, 
     assert request(other, name, objects).status_code == 200
 
 
-@pytest.mark.parametrize("name", sorted(ACTIONS))
+@pytest.mark.parametrize("name", sorted(CHANGES))
 def test_action_needs_its_own_change_permission(client, django_user_model, objects, name):
-    others = [c for c in all_codenames("change_") if c != ACTIONS[name]]
+    others = [
+        c
+        for prefix in ("add_", "change_", "delete_")
+        for c in all_codenames(prefix)
+        if c != CHANGES[name]
+    ]
     client.force_login(user_with(django_user_model, others + all_codenames("view_"), is_staff=True))
     before = state()
     assert request(client, name, objects).status_code == 403
+    if name in FORMS:
+        assert client.get(target(name, objects)[0]).status_code == 403
     assert state() == before
     allowed = Client()
-    allowed.force_login(user_with(django_user_model, [ACTIONS[name]], is_staff=True))
+    allowed.force_login(user_with(django_user_model, [CHANGES[name]], is_staff=True))
+    if name in FORMS:
+        assert allowed.get(target(name, objects)[0]).status_code == 200
     assert request(allowed, name, objects).status_code == 302
     assert state() != before  # the refusal above was the permission, not a no-op action
 
@@ -229,7 +264,17 @@ def test_action_refuses_every_other_method(admin_client, objects, name):
     assert state() == before
 
 
-@pytest.mark.parametrize("name", sorted(ACTIONS))
+@pytest.mark.parametrize("name", sorted(FORMS))
+def test_form_page_refuses_other_methods(admin_client, objects, name):
+    url, _ = target(name, objects)
+    before = state()
+    for method in ("put", "patch", "delete", "options", "trace"):
+        response = getattr(admin_client, method)(url)
+        assert (response.status_code, response["Allow"]) == (405, "GET, HEAD, POST"), method
+    assert state() == before
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
 def test_action_needs_a_csrf_token(django_user_model, objects, name):
     client = Client(enforce_csrf_checks=True)
     client.force_login(django_user_model.objects.create_superuser("r", "r@example.com", "pw"))
@@ -286,7 +331,7 @@ def test_pages_escape_everything_a_sender_or_receiver_controls(admin_client):
     delivery.message.save()
     shown = 0
     for pattern in patterns():
-        if pattern.name not in PAGES:
+        if pattern.name not in PAGES and pattern.name not in FORMS:
             continue
         if "pk" not in pattern.pattern.converters:
             url = reverse(f"ironrelay:{pattern.name}")
