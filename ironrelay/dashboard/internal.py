@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import QuerySet
@@ -24,6 +24,7 @@ class Serves:
 
     text: str
     url: str
+    permission: str = ""  # the view permission `url` needs
 
 
 def filter_kind(request: HttpRequest, tasks: QuerySet) -> tuple[QuerySet, str, int]:
@@ -39,8 +40,11 @@ def filter_kind(request: HttpRequest, tasks: QuerySet) -> tuple[QuerySet, str, i
     return tasks.exclude(task_path__in=INTERNAL_PATHS), kind, hidden
 
 
-def label(tasks: list[Task]) -> None:
-    """Set `serves` on each task: None for the project's own, a Serves for internal ones."""
+def label(tasks: list[Task], user: Any = None) -> None:
+    """Set `serves` on each task: None for the project's own, a Serves for internal ones.
+
+    Given a user, a page that user may not view is named without its link.
+    """
     internal = {t.pk: t for t in tasks if t.task_path in INTERNAL_PATHS}
     for t in tasks:
         t.serves = None
@@ -68,6 +72,8 @@ def label(tasks: list[Task]) -> None:
             t.serves = _handler_run(runs.get(pk), args)
         else:
             t.serves = _delivery(deliveries, args, kwargs)
+        if t.serves and user is not None and not user.has_perm(t.serves.permission):
+            t.serves = replace(t.serves, url="")
 
 
 def _deliveries(calls: list[Any]) -> dict[tuple[str, int], int]:
@@ -88,7 +94,8 @@ def _handler_run(run: tuple[int, str] | None, args: Any) -> Serves | None:
         return None
     webhook_id, handler = run
     url = reverse("ironrelay:webhook_detail", args=[webhook_id])
-    return Serves(f"webhook #{webhook_id} · {handler.rsplit('.', 1)[-1]}", url)
+    text = f"webhook #{webhook_id} · {handler.rsplit('.', 1)[-1]}"
+    return Serves(text, url, "ironrelay.view_incomingwebhook")
 
 
 def _delivery(deliveries: dict[tuple[str, int], int], args: Any, kwargs: Any) -> Serves | None:
@@ -99,4 +106,5 @@ def _delivery(deliveries: dict[tuple[str, int], int], args: Any, kwargs: Any) ->
     manual = " (manual)" if by_hand else ""
     if pk is None:
         return Serves(f"delivery of {args[0]} (deleted){manual}", "")
-    return Serves(f"delivery #{pk}{manual}", reverse("ironrelay:delivery_detail", args=[pk]))
+    url = reverse("ironrelay:delivery_detail", args=[pk])
+    return Serves(f"delivery #{pk}{manual}", url, "ironrelay.view_delivery")

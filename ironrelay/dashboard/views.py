@@ -65,7 +65,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     if kind:
         active["kind"] = kind
     page = paginate(request, tasks.order_by("-id"))
-    internal.label(list(page))
+    internal.label(list(page), request.user)
     queues = Task.objects.order_by().values_list("queue_name", flat=True).distinct()
     context = {
         "page": page,
@@ -83,7 +83,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(Task, pk=pk)
     run = HandlerRun.objects.filter(task=task).select_related("webhook").first()
-    internal.label([task])
+    internal.label([task], request.user)
     context = {
         "task": task,
         "args": pretty(task.args),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from ironrelay import queue
 from ironrelay.dashboard.stats import PANELS
 from ironrelay.models import Task
+from ironrelay.outgoing.delivery import deliver
 from tests.dashboard import factories
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +38,17 @@ def scene():
     factories.handler_run(hook)
     troubled = factories.endpoint(description="Troubled Acme", failing_since=timezone.now())
     sent = factories.delivery(troubled)
+    deliver_task = Task.objects.create(
+        task_path=deliver.path, args=[sent.message_id, troubled.pk], status="success"
+    )
     queue.register_worker("host-7:77:abc", ["default"], 2)
-    return {"task": task, "webhook": hook, "endpoint": troubled, "delivery": sent}
+    return {
+        "task": task,
+        "webhook": hook,
+        "endpoint": troubled,
+        "delivery": sent,
+        "deliver_task": deliver_task,
+    }
 
 
 def login_without(client, django_user_model, panel: str | None):
@@ -81,8 +91,9 @@ def test_overview_for_staff_without_any_permission_shows_no_figure(
 def pages(scene) -> list[str]:
     return [
         reverse("ironrelay:dashboard"),
-        reverse("ironrelay:task_list"),
+        reverse("ironrelay:task_list") + "?kind=all",
         reverse("ironrelay:task_detail", args=[scene["handler_task"].pk]),
+        reverse("ironrelay:task_detail", args=[scene["deliver_task"].pk]),
         reverse("ironrelay:webhook_list"),
         reverse("ironrelay:webhook_detail", args=[scene["webhook"].pk]),
         reverse("ironrelay:delivery_list"),
