@@ -7,19 +7,16 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten
-from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from ironrelay import crypto
+from ironrelay.admin_input import CraftedInputAdmin
 from ironrelay.conf import get_settings
-from ironrelay.dashboard.filters import BIGINT_MAX
 from ironrelay.dashboard.forms import EndpointForm
 from ironrelay.handlers import dispatch
 from ironrelay.models import (
@@ -51,42 +48,6 @@ def json_display(field: str, description: str) -> Callable[[Any, Any], str]:
 def skipped(count: int, why: str) -> str:
     """Return "; N skipped (why)" or nothing when no record was skipped."""
     return f"; {count} skipped ({why})" if count else ""
-
-
-def is_valid_pk(model: type[models.Model], raw: str) -> bool:
-    """Return whether `raw` can be looked up as the model's primary key on every database."""
-    pk = model._meta.pk
-    assert pk is not None
-    try:
-        value = pk.to_python(raw)
-    except ValidationError:
-        return False
-    if isinstance(value, int):
-        return -BIGINT_MAX <= value <= BIGINT_MAX
-    return "\x00" not in str(value)
-
-
-class CraftedInputAdmin(admin.ModelAdmin):
-    """Answer crafted ids and NUL characters with a 400, a 404 or a skip, never a 500."""
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        # PostgreSQL refuses NUL in text: a search or filter holding one would crash the query.
-        if any("\x00" in key + "".join(values) for key, values in request.GET.lists()):
-            return HttpResponseBadRequest("A query parameter contains a NUL character.")
-        return super().changelist_view(request, extra_context)
-
-    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
-        if "\x00" in object_id:
-            return None
-        return super().get_object(request, object_id, from_field)
-
-    def response_action(self, request: HttpRequest, queryset: QuerySet) -> Any:
-        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-        valid = [raw for raw in selected if is_valid_pk(self.model, raw)]
-        if len(valid) != len(selected):
-            request.POST = request.POST.copy()
-            request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, valid)
-        return super().response_action(request, queryset)
 
 
 class ReadOnlyAdmin(CraftedInputAdmin):

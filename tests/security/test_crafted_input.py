@@ -195,6 +195,22 @@ def test_admin_action_with_crafted_selection_is_not_a_500(admin_client, records,
     assert Delivery.objects.exists()  # no crafted value selected a real record
 
 
+FORM_KEYS = ["url", "description", "event_types_0", "event_types_1", "unknown"]
+
+
+@pytest.mark.parametrize("name", ["endpoint_add", "endpoint_edit"])
+def test_endpoint_form_answers_a_page_or_a_redirect_for_any_post(admin_client, name):
+    target = factories.endpoint()
+    url = reverse(f"ironrelay:{name}", args=[target.pk] if name == "endpoint_edit" else [])
+
+    @EXAMPLES
+    @given(data=query(FORM_KEYS))
+    def check(data: dict[str, Any]) -> None:
+        assert admin_client.post(url, data).status_code in {200, 302}
+
+    check()
+
+
 def test_bulk_retry_with_huge_and_non_ascii_ids_is_not_a_500(admin_client):
     response = admin_client.post(
         reverse("ironrelay:task_bulk_retry"), {"ids": ["²", str(2**64), "9" * 40, "-1"]}
