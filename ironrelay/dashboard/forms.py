@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 
 from ironrelay.conf import get_settings
 from ironrelay.models import Endpoint, OutgoingWebhook
@@ -41,6 +40,8 @@ def pattern_error(pattern: str) -> str | None:
         return "longer than 255 characters"
     if any(ord(char) < 32 or char in ",\x7f" or char.isspace() for char in pattern):
         return "contains a space, a comma or a control character"
+    if any(char in "[]{}\"'" for char in pattern):
+        return "contains a bracket or a quote: type names separated by commas, not JSON"
     if pattern == "*" or "*" not in pattern:
         return None
     if pattern.endswith(".*") and "*" not in pattern[:-2] and pattern[:-2]:
@@ -114,14 +115,12 @@ class EventTypesField(forms.MultiValueField):
 
 
 class EndpointForm(forms.ModelForm):
-    """URL, description and event types; the model's validators check the URL."""
+    """URL, description and event types; the model's validators (SSRF rules) check the URL."""
 
     url = forms.URLField(
         label="URL",
         max_length=2000,
         assume_scheme="https",
-        # Deliveries are HTTP POSTs: the model's field would also take ftp:// URLs.
-        validators=[URLValidator(schemes=["http", "https"])],
         help_text="Where deliveries are POSTed. No credentials: receivers check the signature.",
     )
     event_types = EventTypesField()
