@@ -12,11 +12,12 @@ from urllib.parse import urlsplit
 from django.db.models import F
 from django.utils import timezone
 
-from ironrelay import http, queue
+from ironrelay import http
 from ironrelay.conf import get_settings
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint, Task
 from ironrelay.signals import endpoint_disabled
 from ironrelay.signing import sign_standard
+from ironrelay.tasks import queue
 from ironrelay.tasks.decorator import task
 
 logger = logging.getLogger("ironrelay.outgoing")

@@ -10,10 +10,10 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from ironrelay import queue
 from ironrelay.dashboard.stats import PANELS
 from ironrelay.models import Task
 from ironrelay.outgoing.delivery import deliver
+from ironrelay.tasks import claim
 from tests.dashboard import factories
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def scene():
     deliver_task = Task.objects.create(
         task_path=deliver.path, args=[sent.message_id, troubled.pk], status="success"
     )
-    queue.register_worker("host-7:77:abc", ["default"], 2)
+    claim.register_worker("host-7:77:abc", ["default"], 2)
     return {
         "task": task,
         "webhook": hook,
