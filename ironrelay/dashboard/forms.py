@@ -52,10 +52,13 @@ def pattern_error(pattern: str) -> str | None:
 class EventTypesWidget(forms.MultiWidget):
     """Checkboxes for the known event types, and a line for other types and patterns."""
 
+    template_name = "ironrelay/widgets/event_types.html"  # one block: the admin lays it out too
+
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         other = forms.TextInput(
             attrs={
                 "size": 60,
+                "class": "vTextField",  # the admin's width for text inputs
                 "placeholder": "other types or patterns: shop.order.*, invoice.paid",
                 "aria-label": "Other event types or patterns",
             }
@@ -121,6 +124,7 @@ class EndpointForm(forms.ModelForm):
         label="URL",
         max_length=2000,
         assume_scheme="https",
+        widget=forms.URLInput(attrs={"class": "vURLField"}),  # the admin's width for URLs
         help_text="Where deliveries are POSTed. No credentials: receivers check the signature.",
     )
     event_types = EventTypesField()
