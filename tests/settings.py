@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import tempfile
+from importlib.util import find_spec
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -81,6 +82,13 @@ INSTALLED_APPS = [
     "ironrelay",
     "tests.testapp",
 ]
+# django.tasks: built into Django 6; on Django 5.2 the backport is an app of its own.
+if find_spec("django.tasks") is None:
+    INSTALLED_APPS.append("django_tasks")
+# The reference backend the django.tasks contract tests are checked against (tests/djangotasks).
+if find_spec("django_tasks_db") is not None:
+    INSTALLED_APPS.append("django_tasks_db")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -219,3 +227,14 @@ IRONRELAY["SOURCES"].update(
         },
     }
 )
+
+TASK_QUEUES = ["default", "emails"]
+TASKS = {
+    "default": {
+        "BACKEND": "ironrelay.backends.IronRelayBackend",
+        "QUEUES": TASK_QUEUES,
+        "OPTIONS": {"max_attempts": 1, "retry_backoff": 0.01, "retry_jitter": 0},
+    },
+}
+if find_spec("django_tasks_db") is not None:
+    TASKS["reference"] = {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}

@@ -33,6 +33,10 @@ def get_task(path: str) -> TaskFunction:
         ) from exc
     if _is_registered(found):
         return found
+    adapted = _adapt_django_task(found)
+    if adapted is not None:
+        _registry[path] = adapted
+        return adapted
     raise TaskNotFound(f"{path!r} is not an IronRelay task (is the @task decorator missing?)")
 
 
@@ -41,6 +45,16 @@ def _is_registered(found: Any) -> bool:
     # bring the queue back into the registry's imports.
     path = getattr(found, "path", None)
     return isinstance(path, str) and _registry.get(path) is found
+
+
+def _adapt_django_task(found: Any) -> TaskFunction | None:
+    # A @django.tasks.task function enqueued through IronRelayBackend. The backend module needs
+    # django.tasks (or its backport), so it is imported only when such a task turns up.
+    if type(found).__name__ == "TaskFunction" or not hasattr(found, "get_backend"):
+        return None
+    from ironrelay.tasks.backend import definition_for
+
+    return definition_for(found)
 
 
 def registered_tasks() -> dict[str, TaskFunction]:

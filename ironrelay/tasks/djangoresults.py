@@ -1,0 +1,106 @@
+"""Task rows as django.tasks TaskResults; the worker's wrapper around a django.tasks task."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from django.utils import timezone
+
+from ironrelay.models import Task as TaskRow
+from ironrelay.tasks.decorator import TaskContext as RelayContext
+from ironrelay.tasks.djangotasks import (
+    TaskContext,
+    TaskError,
+    TaskResult,
+    TaskResultStatus,
+    task_finished,
+    task_started,
+)
+
+STATUSES = {
+    TaskRow.Status.PENDING: TaskResultStatus.READY,
+    TaskRow.Status.RUNNING: TaskResultStatus.RUNNING,
+    TaskRow.Status.SUCCESS: TaskResultStatus.SUCCESSFUL,
+    TaskRow.Status.FAILED: TaskResultStatus.FAILED,
+    # Django has no word for it: a cancelled task is one that "was unable to start".
+    TaskRow.Status.CANCELLED: TaskResultStatus.FAILED,
+}
+
+
+def _task_error(error: dict[str, Any]) -> Any:
+    path = error.get("exception_class_path") or "builtins.Exception"
+    # A lost worker's error has no traceback: its message stands in for one.
+    text = error.get("traceback") or f"{path}: {error.get('message', '')}"
+    return TaskError(exception_class_path=path, traceback=text)
+
+
+def _worker_ids(row: TaskRow) -> list[str]:
+    """Return one worker id per attempt: Django counts attempts as len(worker_ids).
+
+    Each failed attempt left an error naming its worker; the running attempt is the row's
+    worker_id, and a successful one was written by the last worker the row names.
+    """
+    ids = [str(error.get("worker_id") or "") for error in row.errors]
+    if row.status == TaskRow.Status.RUNNING and row.worker_id:
+        ids.append(row.worker_id)
+    elif row.status == TaskRow.Status.SUCCESS and row.worker_ids:
+        ids.append(row.worker_ids[-1])
+    return ids
+
+
+def result_from_row(task: Any, row: TaskRow, alias: str) -> Any:
+    """Return `row` as the django.tasks TaskResult of `task` on backend `alias`."""
+    status = STATUSES[TaskRow.Status(row.status)]
+    result = TaskResult(
+        task=task,
+        id=str(row.pk),
+        status=status,
+        enqueued_at=row.enqueued_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        last_attempted_at=row.started_at,
+        args=row.args,
+        kwargs=row.kwargs,
+        backend=alias,
+        errors=[_task_error(error) for error in row.errors],
+        worker_ids=_worker_ids(row),
+    )
+    if status == TaskResultStatus.SUCCESSFUL:
+        object.__setattr__(result, "_return_value", row.return_value)
+    return result
+
+
+def run_in_worker(task: Any, relay: RelayContext, /, *args: Any, **kwargs: Any) -> Any:
+    """Run a django.tasks task for the worker, sending Django's task_started and task_finished.
+
+    A coroutine function runs to completion with asgiref's async_to_sync in the worker's thread.
+    task_finished is sent when the task is finished for good (succeeded, or failed its last
+    attempt), before the worker writes the outcome back.
+    """
+    backend = task.get_backend()
+    sender = type(backend)
+    result = result_from_row(task, relay.task_result, task.backend)
+    task_started.send(sender, task_result=result)
+    try:
+        if task.takes_context:
+            value = task.call(TaskContext(task_result=result), *args, **kwargs)
+        else:
+            value = task.call(*args, **kwargs)
+    except Exception as exc:
+        result.errors.append(
+            TaskError(
+                exception_class_path=f"{type(exc).__module__}.{type(exc).__qualname__}",
+                traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+            )
+        )
+        if relay.is_last_attempt:
+            object.__setattr__(result, "status", TaskResultStatus.FAILED)
+            object.__setattr__(result, "finished_at", timezone.now())
+            task_finished.send(sender, task_result=result)  # inside except: receivers see exc_info
+        raise
+    object.__setattr__(result, "status", TaskResultStatus.SUCCESSFUL)
+    object.__setattr__(result, "finished_at", timezone.now())
+    object.__setattr__(result, "_return_value", value)
+    task_finished.send(sender, task_result=result)
+    return value
