@@ -49,12 +49,13 @@ def test_enqueue_returns_a_ready_result(harness):
     assert not result.is_finished
     assert result.errors == [] and result.worker_ids == [] and result.attempts == 0
     with pytest.raises(ValueError, match="not finished"):
-        result.return_value
+        _ = result.return_value
 
 
 def test_get_result_by_id_from_task_and_backend(harness):
     result = harness.on(djtasks.add).enqueue(1, 1)
-    for found in (harness.on(djtasks.add).get_result(result.id), harness.backend.get_result(result.id)):
+    from_task = harness.on(djtasks.add).get_result(result.id)
+    for found in (from_task, harness.backend.get_result(result.id)):
         assert found.id == result.id
         assert found.status == TaskResultStatus.READY
         assert found.args == [1, 1]
@@ -105,7 +106,7 @@ def test_failure_records_a_task_error(harness):
     assert "boom" in result.errors[0].traceback
     assert result.finished_at is not None
     with pytest.raises(ValueError, match="failed"):
-        result.return_value
+        _ = result.return_value
 
 
 def test_arguments_must_be_json_serializable(harness):
