@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -21,6 +22,9 @@ INSTALLED_APPS = [
     "ironrelay",
     "shop",
 ]
+if find_spec("django.tasks") is None:  # Django 5.2: django.tasks comes from the backport app
+    INSTALLED_APPS.append("django_tasks")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -78,6 +82,15 @@ LOGGING = {
 # Demo secrets for local development only; real projects read them from the environment.
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_sample_stripe_secret")
 GITHUB_WEBHOOK_SECRET = os.environ.get("GITHUB_WEBHOOK_SECRET", "sample-github-secret")
+
+# django.tasks (@django.tasks.task, .enqueue(), get_result()) stored and run by IronRelay.
+TASKS = {
+    "default": {
+        "BACKEND": "ironrelay.backends.IronRelayBackend",
+        "QUEUES": ["default"],
+        "OPTIONS": {"max_attempts": 3},
+    }
+}
 
 IRONRELAY: dict = {
     "WORKER_POLL_INTERVAL": 0.5,

@@ -7,6 +7,11 @@ import logging
 from ironrelay import task
 from shop.models import EmailLog
 
+try:
+    from django.tasks import task as django_task  # Django 6
+except ImportError:
+    from django_tasks import task as django_task  # Django 5.2: the django-tasks backport
+
 logger = logging.getLogger("shop")
 
 
@@ -22,3 +27,10 @@ def send_email(user_id: int) -> str:
 def flaky_sync(order_id: int) -> None:
     """Fail on purpose, to show retries with backoff and the error history."""
     raise ConnectionError(f"partner API unreachable while syncing order {order_id}")
+
+
+@django_task(priority=10)
+def thank_customer(order_id: int) -> str:
+    """A django.tasks task: TASKS sends it to IronRelayBackend, and ironrelay_worker runs it."""
+    logger.info("Thanking the customer of order %s", order_id)
+    return f"thanked the customer of order {order_id}"

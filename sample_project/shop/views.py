@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from ironrelay import send_webhook
 from shop.models import EmailLog, Order
-from shop.tasks import flaky_sync, send_email
+from shop.tasks import flaky_sync, send_email, thank_customer
 
 
 @require_http_methods(["GET", "POST"])
@@ -26,12 +26,22 @@ def home(request: HttpRequest) -> HttpResponse:
             if order:
                 order.paid = True
                 order.save()
+        elif action == "thank":
+            result = thank_customer.enqueue(Order.objects.count())
+            request.session["thank_result"] = result.id
         elif action == "custom":
             send_webhook("invoice.paid", {"invoice": "INV-1", "amount": "42.50"})
         else:
             send_email.defer(int(request.POST.get("user_id") or 10))
         return redirect("home")
+    thank_result = None
+    if request.session.get("thank_result"):
+        try:
+            thank_result = thank_customer.get_result(request.session["thank_result"])
+        except Exception:  # TaskResultDoesNotExist: gone with a reset database
+            request.session.pop("thank_result")
     context = {
+        "thank_result": thank_result,
         "emails": EmailLog.objects.order_by("-id")[:10],
         "orders": Order.objects.order_by("-id")[:10],
     }
