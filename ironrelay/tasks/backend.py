@@ -169,7 +169,7 @@ class IronRelayBackend(BaseTaskBackend):
             for name in DEFAULT_OPTIONS
         }
         return TaskFunction(
-            func=functools.partial(run_in_worker, task),
+            func=functools.partial(run_in_worker, task, type(self)),
             path=task.module_path,
             queue=task.queue_name,
             priority=task.priority,

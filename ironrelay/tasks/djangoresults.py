@@ -71,15 +71,15 @@ def result_from_row(task: Any, row: TaskRow, alias: str) -> Any:
     return result
 
 
-def run_in_worker(task: Any, relay: RelayContext, /, *args: Any, **kwargs: Any) -> Any:
-    """Run a django.tasks task for the worker, sending Django's task_started and task_finished.
+def run_in_worker(
+    task: Any, sender: type, relay: RelayContext, /, *args: Any, **kwargs: Any
+) -> Any:
+    """Run a django.tasks task for the worker; send task_started and task_finished from `sender`.
 
     A coroutine function runs to completion with asgiref's async_to_sync in the worker's thread.
     task_finished is sent when the task is finished for good (succeeded, or failed its last
     attempt), before the worker writes the outcome back.
     """
-    backend = task.get_backend()
-    sender = type(backend)
     result = result_from_row(task, relay.task_result, task.backend)
     task_started.send(sender, task_result=result)
     try:
