@@ -26,3 +26,16 @@ class IronRelayConfig(AppConfig):
         from ironrelay.outgoing.triggers import register_from_settings
 
         register_from_settings(get_settings().OUTGOING_MODELS)
+        self._load_task_backend()
+
+    def _load_task_backend(self) -> None:
+        # The worker resolves a stored django.tasks task through the backend module: load it
+        # wherever TASKS names it, whichever backend the task itself was defined on.
+        from django.conf import settings
+
+        backends = getattr(settings, "TASKS", None) or {}
+        if any(
+            isinstance(conf, dict) and str(conf.get("BACKEND", "")).startswith("ironrelay.")
+            for conf in backends.values()
+        ):
+            import ironrelay.tasks.backend  # noqa: F401

@@ -16,7 +16,7 @@ from django.db import router
 from django.utils.module_loading import import_string, module_has_submodule
 
 from ironrelay.models import Task as TaskRow
-from ironrelay.tasks import queue
+from ironrelay.tasks import queue, registry
 from ironrelay.tasks.decorator import TaskFunction
 from ironrelay.tasks.djangoresults import result_from_row, run_in_worker
 from ironrelay.tasks.djangotasks import (
@@ -258,3 +258,6 @@ def definition_for(task: Any) -> TaskFunction | None:
     if isinstance(backend, IronRelayBackend):
         return backend.definition(task)
     return IronRelayBackend(task.backend, {"QUEUES": []}).definition(task)
+
+
+registry.register_adapter(definition_for)

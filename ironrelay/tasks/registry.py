@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import import_string
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from ironrelay.tasks.decorator import TaskFunction
 
 _registry: dict[str, TaskFunction] = {}
+_adapters: list[Callable[[Any], TaskFunction | None]] = []
 
 
 def register(definition: TaskFunction) -> None:
@@ -33,7 +35,7 @@ def get_task(path: str) -> TaskFunction:
         ) from exc
     if _is_registered(found):
         return found
-    adapted = _adapt_django_task(found)
+    adapted = _adapt(found)
     if adapted is not None:
         _registry[path] = adapted
         return adapted
@@ -47,14 +49,22 @@ def _is_registered(found: Any) -> bool:
     return isinstance(path, str) and _registry.get(path) is found
 
 
-def _adapt_django_task(found: Any) -> TaskFunction | None:
-    # A @django.tasks.task function enqueued through IronRelayBackend. The backend module needs
-    # django.tasks (or its backport), so it is imported only when such a task turns up.
-    if type(found).__name__ == "TaskFunction" or not hasattr(found, "get_backend"):
-        return None
-    from ironrelay.tasks.backend import definition_for
+def _adapt(found: Any) -> TaskFunction | None:
+    for adapt in _adapters:
+        adapted = adapt(found)
+        if adapted is not None:
+            return adapted
+    return None
 
-    return definition_for(found)
+
+def register_adapter(adapt: Callable[[Any], TaskFunction | None]) -> None:
+    """Let `adapt` turn another kind of task object a stored path names into a TaskFunction.
+
+    The django.tasks backend registers one when it is imported: by the app's ready() where TASKS
+    names it, and by the @task decorator of any task defined on it.
+    """
+    if adapt not in _adapters:
+        _adapters.append(adapt)
 
 
 def registered_tasks() -> dict[str, TaskFunction]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.util import find_spec
 
 import pytest
+from django.db import connections
 
 from ironrelay.models import Task as TaskRow
 from ironrelay.tasks.djangotasks import task_backends
@@ -39,20 +41,39 @@ def drain_ironrelay() -> None:
             return
 
 
+def in_fresh_thread(function: Callable[[], object]) -> object:
+    """Call `function` in a new thread, with its own connections, and return what it returns.
+
+    An earlier test may leave an event loop on the main thread (Playwright's sync API does), where
+    asgiref's async_to_sync then refuses to run.
+    """
+
+    def run() -> object:
+        try:
+            return function()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
 def drain_reference() -> None:
     """Run django-tasks-db's worker in batch mode until its queue is empty."""
     from django_tasks_db.management.commands.db_worker import Worker as DBWorker
 
-    DBWorker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="reference",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="reference-worker",
-        excluded_queue_names=[],
-    ).run()
+    in_fresh_thread(
+        DBWorker(
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="reference",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="reference-worker",
+            excluded_queue_names=[],
+        ).run
+    )
 
 
 BACKENDS = {"ironrelay": ("default", drain_ironrelay), "reference": ("reference", drain_reference)}

@@ -25,6 +25,7 @@ from ironrelay.tasks.djangotasks import (
     task_finished,
     task_started,
 )
+from tests.djangotasks.conftest import in_fresh_thread
 from tests.testapp import djtasks
 from tests.testapp.models import Execution
 
@@ -216,9 +217,9 @@ def test_async_variants(harness):
         assert (await harness.backend.aget_result(result.id)).id == result.id
         return result
 
-    result = async_to_sync(scenario)()
+    result = in_fresh_thread(async_to_sync(scenario))
     harness.drain()
-    async_to_sync(result.arefresh)()
+    in_fresh_thread(async_to_sync(result.arefresh))
     assert result.return_value == 7
 
 

@@ -139,7 +139,10 @@ def check_not_pasted(session: Session, command: str) -> None:
     if command.startswith("pip install -r"):
         requirements = session.cwd / command.split()[3]
         lines = requirements.read_text().splitlines()
-        editable = [line.split(None, 1)[1] for line in lines if line.startswith("-e ")]
+        # An editable line may name extras: "-e ..[backport]" installs the checkout too.
+        editable = [
+            line.split(None, 1)[1].split("[")[0] for line in lines if line.startswith("-e ")
+        ]
         assert [(session.cwd / path).resolve() for path in editable] == [ROOT]
 
 
