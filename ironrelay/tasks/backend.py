@@ -212,7 +212,7 @@ class IronRelayBackend(BaseTaskBackend):
             found = found.using(
                 priority=row.priority, queue_name=row.queue_name, backend=self.alias
             )
-        return result_from_row(found, row, self.alias)
+        return result_from_row(found, row, self.alias, loaded=True)
 
     def check(self, **kwargs: Any) -> Iterable[checks.CheckMessage]:
         """Report a wrong QUEUES or OPTIONS, and tasks modules naming a queue not in QUEUES."""

@@ -18,7 +18,7 @@ from ironrelay.tasks.djangotasks import (
     task_started,
 )
 
-STATUSES = {
+STATUSES: dict[str, Any] = {
     TaskRow.Status.PENDING: TaskResultStatus.READY,
     TaskRow.Status.RUNNING: TaskResultStatus.RUNNING,
     TaskRow.Status.SUCCESS: TaskResultStatus.SUCCESSFUL,
@@ -49,9 +49,13 @@ def _worker_ids(row: TaskRow) -> list[str]:
     return ids
 
 
-def result_from_row(task: Any, row: TaskRow, alias: str) -> Any:
-    """Return `row` as the django.tasks TaskResult of `task` on backend `alias`."""
-    status = STATUSES[TaskRow.Status(row.status)]
+def result_from_row(task: Any, row: TaskRow, alias: str, *, loaded: bool = False) -> Any:
+    """Return `row` as the django.tasks TaskResult of `task` on backend `alias`.
+
+    A row `loaded` from the database holds arguments JSON already gave their final shape, so the
+    worker skips TaskResult's normalising walk over them on every attempt.
+    """
+    status = STATUSES[row.status]
     result = TaskResult(
         task=task,
         id=str(row.pk),
@@ -60,12 +64,15 @@ def result_from_row(task: Any, row: TaskRow, alias: str) -> Any:
         started_at=row.started_at,
         finished_at=row.finished_at,
         last_attempted_at=row.started_at,
-        args=row.args,
-        kwargs=row.kwargs,
+        args=[] if loaded else row.args,
+        kwargs={} if loaded else row.kwargs,
         backend=alias,
         errors=[_task_error(error) for error in row.errors],
         worker_ids=_worker_ids(row),
     )
+    if loaded:
+        object.__setattr__(result, "args", row.args)
+        object.__setattr__(result, "kwargs", row.kwargs)
     if status == TaskResultStatus.SUCCESSFUL:
         object.__setattr__(result, "_return_value", row.return_value)
     return result
@@ -80,7 +87,7 @@ def run_in_worker(
     task_finished is sent when the task is finished for good (succeeded, or failed its last
     attempt), before the worker writes the outcome back.
     """
-    result = result_from_row(task, relay.task_result, task.backend)
+    result = result_from_row(task, relay.task_result, task.backend, loaded=True)
     task_started.send(sender, task_result=result)
     try:
         if task.takes_context:
