@@ -49,12 +49,22 @@ def _worker_ids(row: TaskRow) -> list[str]:
     return ids
 
 
+SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _scalars(args: list[Any], kwargs: dict[str, Any]) -> bool:
+    return all(type(value) in SCALARS for value in args) and all(
+        type(value) in SCALARS for value in kwargs.values()
+    )
+
+
 def result_from_row(task: Any, row: TaskRow, alias: str, *, loaded: bool = False) -> Any:
     """Return `row` as the django.tasks TaskResult of `task` on backend `alias`.
 
-    A row `loaded` from the database holds arguments JSON already gave their final shape, so the
-    worker skips TaskResult's normalising walk over them on every attempt.
+    A row `loaded` from the database holds arguments JSON already gave their final shape, and so do
+    arguments that are all plain scalars: both skip TaskResult's normalising walk over them.
     """
+    shaped = loaded or _scalars(row.args, row.kwargs)
     status = STATUSES[row.status]
     result = TaskResult(
         task=task,
@@ -64,13 +74,13 @@ def result_from_row(task: Any, row: TaskRow, alias: str, *, loaded: bool = False
         started_at=row.started_at,
         finished_at=row.finished_at,
         last_attempted_at=row.started_at,
-        args=[] if loaded else row.args,
-        kwargs={} if loaded else row.kwargs,
+        args=[] if shaped else row.args,
+        kwargs={} if shaped else row.kwargs,
         backend=alias,
         errors=[_task_error(error) for error in row.errors],
         worker_ids=_worker_ids(row),
     )
-    if loaded:
+    if shaped:
         object.__setattr__(result, "args", row.args)
         object.__setattr__(result, "kwargs", row.kwargs)
     if status == TaskResultStatus.SUCCESSFUL:
