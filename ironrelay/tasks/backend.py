@@ -32,8 +32,6 @@ from ironrelay.tasks.djangotasks import (
 
 # IronRelay options Django has no word for: per task, or in OPTIONS as every task's default.
 DEFAULT_OPTIONS = ("max_attempts", "retry_backoff", "retry_backoff_max", "retry_jitter", "timeout")
-# Stored with each enqueued task, so .using() may change them per call too.
-PER_CALL_OPTIONS = ("max_attempts", "timeout", "unique_key")
 MAX_QUEUE_NAME = TaskRow._meta.get_field("queue_name").max_length or 100
 PREPARED_MAX = 1000  # validated tasks remembered per backend; using(run_after=...) makes new ones
 
@@ -224,6 +222,8 @@ class IronRelayBackend(BaseTaskBackend):
                 continue
             try:
                 import_module(f"{app_config.name}.tasks")
+            except InvalidTaskBackend:
+                continue  # a backend's own configuration error: reported above, or by its check
             except InvalidTask as exc:
                 messages.append(
                     checks.Error(
