@@ -162,3 +162,11 @@ def test_ironrelay_worker_command_runs_django_tasks(start_worker):
     assert result.return_value == 42
     assert failed.status == TaskResultStatus.FAILED
     assert failed.errors[0].exception_class is ValueError
+
+
+def test_check_with_bad_options_reports_them_once_instead_of_crashing_on_tasks_modules():
+    apps_setting = [*settings.INSTALLED_APPS, "tests.queueapp"]
+    with override_settings(INSTALLED_APPS=apps_setting):
+        assert [code for code, _ in check_messages(OPTIONS={"timeout": "soon"})] == [
+            "ironrelay.E010"
+        ]
