@@ -25,7 +25,7 @@ IRONRELAY = {
     "WORKER_HEARTBEAT_INTERVAL": 1.0,
     # The default, not the tests' 0.05 s: idle workers must not compete with the web server for
     # the CPU in load.py (PostgreSQL wakes them with NOTIFY anyway).
-    "WORKER_POLL_INTERVAL": 1.0,
+    "WORKER_POLL_INTERVAL": float(os.environ.get("SCRIPT_POLL_INTERVAL", "1.0")),
 }
 
 # Timestamped lines on stderr (the scripts send it to a log file per process), so a worker's
