@@ -43,14 +43,17 @@ class Receiver:
 
     host = "127.0.0.1"
 
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, tls: ssl.SSLContext | None = None, host: str | None = None, port: int = 0
+    ) -> None:
+        self.host = host or self.host
         self.tls = tls
         self.sni_names: list[str | None] = []  # server names TLS clients asked for
         self._scripts: dict[str, list[Reply]] = {}
         self._requests: list[ReceivedRequest] = []
         self._changed = threading.Condition()
         self._stopping = threading.Event()
-        self._server = _Server((self.host, 0), _Handler)
+        self._server = _Server((self.host, port), _Handler)
         self._server.receiver = self
         if tls is not None:
             tls.sni_callback = self._record_sni

@@ -15,6 +15,7 @@ from django.utils import timezone
 from ironrelay import http
 from ironrelay.conf import get_settings
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint, Task
+from ironrelay.outgoing import records
 from ironrelay.signals import endpoint_disabled
 from ironrelay.signing import sign_standard
 from ironrelay.tasks import queue
@@ -63,16 +64,19 @@ def deliver(message_id: str, endpoint_id: int, manual: bool = False) -> str:
     if not delivery.endpoint.is_active:
         _finish(delivery, Delivery.Status.FAILED, error="endpoint is disabled")
         return "endpoint disabled"
-    result = attempt(delivery)
+    result, record = attempt(delivery)
     if result.ok:
-        _on_success(delivery)
+        _finish(delivery, Delivery.Status.DELIVERED, save=False)
+        # Committed with the successes of other threads; returns once this one is written.
+        records.successes.submit(records.Success(delivery, record))
         return f"delivered ({result.status_code})"
+    record.save()
     _on_failure(delivery, result, manual)
     return f"attempt {delivery.attempts} failed: {result.error or result.status_code}"
 
 
-def attempt(delivery: Delivery) -> http.HttpResult:
-    """POST the message once and record what happened."""
+def attempt(delivery: Delivery) -> tuple[http.HttpResult, DeliveryAttempt]:
+    """POST the message once; return what happened and its attempt record, not yet saved."""
     conf = get_settings()
     now = timezone.now()
     body = message_body(delivery)
@@ -87,7 +91,7 @@ def attempt(delivery: Delivery) -> http.HttpResult:
         max_body=conf.OUTGOING_RESPONSE_MAX_CHARS,
     )
     number = delivery.attempts + 1
-    DeliveryAttempt.objects.create(
+    record = DeliveryAttempt(
         delivery=delivery,
         number=number,
         at=now,
@@ -103,14 +107,7 @@ def attempt(delivery: Delivery) -> http.HttpResult:
     delivery.last_attempt_at = now
     delivery.last_status_code = result.status_code
     delivery.last_error = result.error[:500] or ("" if result.ok else f"HTTP {result.status_code}")
-    return result
-
-
-def _on_success(delivery: Delivery) -> None:
-    _finish(delivery, Delivery.Status.DELIVERED)
-    Endpoint.objects.filter(pk=delivery.endpoint_id).update(
-        consecutive_failures=0, failing_since=None
-    )
+    return result, record
 
 
 def _on_failure(delivery: Delivery, result: http.HttpResult, manual: bool) -> None:
@@ -145,24 +142,17 @@ def _on_failure(delivery: Delivery, result: http.HttpResult, manual: bool) -> No
     _disable_if_failing(endpoint.pk)
 
 
-_progress_fields = [
-    "status",
-    "attempts",
-    "last_attempt_at",
-    "next_attempt_at",
-    "finished_at",
-    "last_status_code",
-    "last_error",
-]
+_progress_fields = records.PROGRESS_FIELDS
 
 
-def _finish(delivery: Delivery, status: str, error: str = "") -> None:
+def _finish(delivery: Delivery, status: str, error: str = "", *, save: bool = True) -> None:
     delivery.status = status
     delivery.finished_at = timezone.now()
     delivery.next_attempt_at = None
     if error:
         delivery.last_error = error
-    delivery.save(update_fields=_progress_fields)
+    if save:
+        delivery.save(update_fields=_progress_fields)
 
 
 def retry_delay(attempts_made: int, result: http.HttpResult) -> float | None:

@@ -208,6 +208,28 @@ def test_post_reuses_pooled_connection(receiver: Receiver) -> None:
     assert len({r.client_port for r in receiver.requests}) == 1
 
 
+def test_post_never_reuses_a_connection_for_another_checked_address(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same name and port, checked to 127.0.0.1 and then to 127.0.0.2 (a second receiver
+    # on the same port): the kept connection to the first address must not carry the second.
+    with Receiver(host="127.0.0.2", port=receiver.port) as other:
+        answers = iter(["127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.1"])
+        real_getaddrinfo = socket.getaddrinfo
+
+        def moving_getaddrinfo(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+            if host == "moving.test":
+                return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+            return real_getaddrinfo(host, port, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", moving_getaddrinfo)
+        url = receiver.url("/hook", host="moving.test")
+        for _ in range(4):
+            assert post(url, b"{}", JSON, allow=["127.0.0.0/8"]).ok
+        assert len(receiver.requests) == 3 and len(other.requests) == 1
+        assert len({r.client_port for r in receiver.requests}) == 1  # kept alive meanwhile
+
+
 def test_post_concurrent_deliveries_all_arrive(receiver: Receiver) -> None:
     results: list[HttpResult] = []
 

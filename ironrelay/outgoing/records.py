@@ -1,0 +1,110 @@
+"""Record delivery attempts: what concurrent deliveries did, written together in one transaction."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from django.db import router, transaction
+from django.db.models import Q
+
+from ironrelay.models import Delivery, DeliveryAttempt, Endpoint
+
+Item = TypeVar("Item")
+
+PROGRESS_FIELDS = [
+    "status",
+    "attempts",
+    "last_attempt_at",
+    "next_attempt_at",
+    "finished_at",
+    "last_status_code",
+    "last_error",
+]
+
+
+@dataclass
+class Success:
+    """A delivered delivery, its progress fields set, and the attempt that delivered it."""
+
+    delivery: Delivery
+    attempt: DeliveryAttempt
+
+
+def write_successes(successes: Sequence[Success]) -> None:
+    """Write attempts, deliveries and endpoint health of many successes in four statements."""
+    if not successes:
+        return
+    with transaction.atomic(using=router.db_for_write(Delivery)):
+        DeliveryAttempt.objects.bulk_create([s.attempt for s in successes])
+        Delivery.objects.bulk_update([s.delivery for s in successes], PROGRESS_FIELDS)
+        # Only endpoints with a failure record to clear are written: usually none.
+        Endpoint.objects.filter(
+            Q(consecutive_failures__gt=0) | Q(failing_since__isnull=False),
+            pk__in={s.delivery.endpoint_id for s in successes},
+        ).update(consecutive_failures=0, failing_since=None)
+
+
+@dataclass
+class _Slot(Generic[Item]):
+    item: Item
+    done: bool = False
+    error: BaseException | None = None
+
+
+class GroupWriter(Generic[Item]):
+    """Write items from many threads in groups: each caller returns once its item is committed.
+
+    While one thread writes, the items other threads submit meanwhile wait for the next write,
+    which takes them all: with N threads delivering, one transaction records up to N of them.
+    """
+
+    def __init__(self, write: Callable[[list[Item]], None]) -> None:
+        self._write = write
+        self._queued: list[_Slot[Item]] = []
+        self._queue_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    def submit(self, item: Item) -> None:
+        """Write `item` (with whatever else is waiting); raise if its write failed."""
+        slot = _Slot(item)
+        with self._queue_lock:
+            self._queued.append(slot)
+        with self._write_lock:
+            if not slot.done:
+                with self._queue_lock:
+                    group, self._queued = self._queued, []
+                try:
+                    self._write_group(group)
+                finally:
+                    for s in group:
+                        s.done = True
+        if slot.error is not None:
+            error = slot.error
+            raise RecordNotWritten(
+                f"The attempt could not be recorded: {type(error).__name__}: {error}"
+            ) from error
+
+    def _write_group(self, group: list[_Slot[Item]]) -> None:
+        try:
+            self._write([s.item for s in group])
+            return
+        except Exception as exc:
+            if len(group) == 1:
+                group[0].error = exc
+                return
+        # One bad item (say, a delivery deleted meanwhile) must not fail the others with it.
+        for s in group:
+            try:
+                self._write([s.item])
+            except Exception as exc:
+                s.error = exc
+
+
+class RecordNotWritten(Exception):
+    """The group write that held this attempt failed."""
+
+
+successes: GroupWriter[Success] = GroupWriter(write_successes)

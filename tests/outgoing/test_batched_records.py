@@ -1,0 +1,144 @@
+"""Attempts of concurrent deliveries written together: each still recorded, queries bounded."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from ironrelay import send_webhook
+from ironrelay.models import Delivery, DeliveryAttempt, Endpoint, OutgoingWebhook
+from ironrelay.outgoing.records import (
+    GroupWriter,
+    RecordNotWritten,
+    Success,
+    _Slot,
+    write_successes,
+)
+from tests.receiver import Reply
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _successes(count: int) -> list[Success]:
+    endpoints = [
+        Endpoint.objects.create(url=f"http://127.0.0.1:9/e{i}", event_types=["*"])
+        for i in range(count)
+    ]
+    message = OutgoingWebhook.objects.create(event_type="t", payload={})
+    now = timezone.now()
+    found = []
+    for i, endpoint in enumerate(endpoints):
+        delivery = Delivery.objects.create(message=message, endpoint=endpoint)
+        delivery.status, delivery.attempts, delivery.finished_at = "delivered", 1, now
+        delivery.last_attempt_at, delivery.last_status_code = now, 200 + i
+        attempt = DeliveryAttempt(
+            delivery=delivery, number=1, at=now, url=endpoint.url, status_code=200 + i,
+            duration_ms=1.0 + i, response_body=f"body {i}",
+        )  # fmt: skip
+        found.append(Success(delivery, attempt))
+    return found
+
+
+def test_write_successes_query_count_is_the_same_for_one_and_many():
+    one, many = _successes(1), _successes(25)
+    Endpoint.objects.filter(pk=many[3].delivery.endpoint_id).update(consecutive_failures=2)
+    with CaptureQueriesContext(connection) as single:
+        write_successes(one)
+    with CaptureQueriesContext(connection) as batch:
+        write_successes(many)
+    assert len(batch) == len(single) <= 6
+    rows = {a.delivery_id: a for a in DeliveryAttempt.objects.all()}
+    for i, success in enumerate(many):
+        recorded = rows[success.delivery.pk]
+        assert (recorded.status_code, recorded.duration_ms, recorded.response_body) == (
+            200 + i,
+            1.0 + i,
+            f"body {i}",
+        )
+        stored = Delivery.objects.get(pk=success.delivery.pk)
+        assert (stored.status, stored.attempts, stored.last_status_code) == (
+            "delivered",
+            1,
+            200 + i,
+        )
+    assert Endpoint.objects.get(pk=many[3].delivery.endpoint_id).consecutive_failures == 0
+
+
+def test_group_writer_writes_what_waits_in_one_call_and_returns_after_it():
+    first_started, release = threading.Event(), threading.Event()
+    calls: list[list[str]] = []
+
+    def write(items: list[str]) -> None:
+        if not calls:
+            first_started.set()
+            release.wait(10)
+        calls.append(list(items))
+
+    writer: GroupWriter[str] = GroupWriter(write)
+    returned: list[str] = []
+
+    def submit(item: str) -> None:
+        writer.submit(item)
+        returned.append(item)  # only once written: calls holds it by now
+        assert any(item in call for call in calls)
+
+    leader = threading.Thread(target=submit, args=("a",))
+    leader.start()
+    assert first_started.wait(10)
+    others = [threading.Thread(target=submit, args=(x,)) for x in "bcd"]
+    for thread in others:
+        thread.start()
+    while len(writer._queued) < 3:  # all three wait for the write in progress
+        threading.Event().wait(0.001)
+    assert returned == []
+    release.set()
+    for thread in [leader, *others]:
+        thread.join(10)
+    assert calls[0] == ["a"] and sorted(calls[1]) == ["b", "c", "d"] and len(calls) == 2
+    assert sorted(returned) == ["a", "b", "c", "d"]
+
+
+def test_group_writer_fails_only_the_caller_whose_item_cannot_be_written():
+    def write(items: list[str]) -> None:
+        if "bad" in items:
+            raise ValueError("cannot write bad")
+
+    writer: GroupWriter[str] = GroupWriter(write)
+    waiting = _Slot("ok")  # submitted by another thread, waiting for this write
+    writer._queued.append(waiting)
+    with pytest.raises(RecordNotWritten, match="cannot write bad"):
+        writer.submit("bad")
+    assert (waiting.done, waiting.error) == (True, None)
+
+
+def test_concurrent_deliveries_each_record_their_own_attempt(receiver, drain, settings):
+    settings.IRONRELAY = {**settings.IRONRELAY, "OUTGOING_RETRY_SCHEDULE": []}
+    replies = {0: Reply(200, body="fine"), 1: Reply(500, body="boom"), 2: Reply(404, body="gone")}
+    endpoints = []
+    for i in range(12):
+        receiver.script(f"/e{i}", replies[i % 3])
+        endpoints.append(Endpoint.objects.create(url=receiver.url(f"/e{i}"), event_types=["*"]))
+    send_webhook("invoice.paid", {"id": 1})
+    drain(concurrency=6)
+    for i, endpoint in enumerate(endpoints):
+        delivery = Delivery.objects.get(endpoint=endpoint)
+        [attempt] = delivery.attempt_log.all()
+        expected = {0: (200, "fine"), 1: (500, "boom"), 2: (404, "gone")}[i % 3]
+        assert (attempt.status_code, attempt.response_body) == expected
+        assert attempt.duration_ms > 0 and attempt.error == ""
+        assert delivery.status == ("delivered" if i % 3 == 0 else "failed")
+        assert delivery.attempts == 1 and delivery.last_status_code == expected[0]
+
+
+def test_deliveries_to_one_endpoint_share_one_kept_alive_connection(receiver, drain):
+    Endpoint.objects.create(url=receiver.url("/hook"), event_types=["*"])
+    for i in range(6):
+        send_webhook("invoice.paid", {"id": i})
+    drain(concurrency=1)
+    requests = receiver.wait_for(6)
+    assert len({r.client_port for r in requests}) == 1  # one TCP connection for all six
+    assert Delivery.objects.filter(status="delivered").count() == 6
