@@ -279,11 +279,16 @@ def measure(procs: Processes, args: argparse.Namespace) -> tuple[list, list[str]
             "--pid", str(procs.started["worker"].pid),
         )  # fmt: skip
 
+    cpu = time.process_time()
     bare_seconds = bare_run(port, args.events, args.threads)
+    bare_cpu_ms = (time.process_time() - cpu) * 1000 / args.events
     bare_rate = args.events / bare_seconds
+    worker_cpu = procs.cpu_seconds("worker")
     relay = relay_run(port, args.events, args.timeout)
+    relay_cpu_ms = (procs.cpu_seconds("worker") - worker_cpu) * 1000 / args.events
     figures: list[tuple[str, object]] = [
         ("bare signed POSTs", f"{args.events} in {bare_seconds:.2f} s = {bare_rate:.0f}/s"),
+        ("CPU per POST: bare client / relay worker", f"{bare_cpu_ms:.2f} / {relay_cpu_ms:.2f} ms"),
     ]
     if relay is None:
         failures.append(f"relay: not all {args.events} deliveries delivered in {args.timeout} s")
@@ -302,7 +307,9 @@ def measure(procs: Processes, args: argparse.Namespace) -> tuple[list, list[str]
     posts = args.events * 2
     if args.fanout:
         reset_outgoing()
+        worker_cpu = procs.cpu_seconds("worker")
         fan = fanout_run(port, args.fanout, args.timeout)
+        fan_cpu_ms = (procs.cpu_seconds("worker") - worker_cpu) * 1000 / args.fanout
         posts += args.fanout
         if fan is None:
             failures.append(f"fan-out: not all {args.fanout} delivered in {args.timeout} s")
@@ -316,7 +323,8 @@ def measure(procs: Processes, args: argparse.Namespace) -> tuple[list, list[str]
                 (
                     "fan-out delivered",
                     f"{drain:.2f} s = {args.fanout / drain:.0f}/s "
-                    f"({args.fanout / drain / bare_rate:.2f}x bare)",
+                    f"({args.fanout / drain / bare_rate:.2f}x bare), "
+                    f"worker CPU {fan_cpu_ms:.2f} ms each",
                 ),
             ]
         check_records(args.fanout, "fan-out", failures)

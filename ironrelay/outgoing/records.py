@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from django.db import router, transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
 
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint
@@ -37,14 +37,33 @@ def write_successes(successes: Sequence[Success]) -> None:
     """Write attempts, deliveries and endpoint health of many successes in four statements."""
     if not successes:
         return
-    with transaction.atomic(using=router.db_for_write(Delivery)):
+    db = router.db_for_write(Delivery)
+    with transaction.atomic(using=db):
         DeliveryAttempt.objects.bulk_create([s.attempt for s in successes])
-        Delivery.objects.bulk_update([s.delivery for s in successes], PROGRESS_FIELDS)
+        _update_progress(db, [s.delivery for s in successes])
         # Only endpoints with a failure record to clear are written: usually none.
         Endpoint.objects.filter(
             Q(consecutive_failures__gt=0) | Q(failing_since__isnull=False),
             pk__in={s.delivery.endpoint_id for s in successes},
         ).update(consecutive_failures=0, failing_since=None)
+
+
+def _update_progress(db: str, deliveries: Sequence[Delivery]) -> None:
+    """Write each delivery's progress fields: one statement, executed once per row."""
+    # Not bulk_update: its CASE WHEN per field and row costs more to build than the writes.
+    connection = connections[db]
+    fields = [Delivery._meta.get_field(name) for name in PROGRESS_FIELDS]
+    quote = connection.ops.quote_name
+    # Only the model's own table and column names go into the text; every value is a parameter.
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    table, key = quote(Delivery._meta.db_table), quote(Delivery._meta.pk.column)
+    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608
+    rows = [
+        [field.get_db_prep_save(getattr(d, field.attname), connection) for field in fields] + [d.pk]
+        for d in deliveries
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 @dataclass
