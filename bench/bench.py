@@ -1,4 +1,4 @@
-"""Side-by-side benchmark: IronRelay against procrastinate, django-tasks-db and django-q2.
+"""Side-by-side benchmark: IronRelay against procrastinate, django-tasks-db, django-q2, Celery.
 
 Run it with bash bench/run.sh (which builds bench/.venv); see bench/README.md. The driver starts
 one child process per (run, database, system), because each system needs its own Django settings;
@@ -12,6 +12,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import sqlite3
@@ -19,20 +20,29 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from adapters import SYSTEM_KEYS, get_system
 from databases import MariaDB, Postgres
-from report import raw_runs, table
-from workloads import Counts
+from report import raw_runs, result_cost, table
+from workloads import DONE_POLL, Counts
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 VENDORS = ("postgres", "sqlite", "mysql")
-WORKLOADS = ("enqueue_single", "enqueue_bulk", "drain_1", "drain_2", "latency")
+WORKLOADS = (
+    "enqueue_single",
+    "enqueue_bulk",
+    "drain_1",
+    "drain_1_result",
+    "drain_2",
+    "drain_2_result",
+    "latency",
+    "latency_result",
+)
 CHILD_TIMEOUT = 1800.0  # seconds one (system, database) run may take before it is stopped
 
 
@@ -131,6 +141,8 @@ def versions() -> list[tuple[str, str]]:
         "django-tasks",
         "django-tasks-db",
         "django-q2",
+        "celery",
+        "redis",
     ]
     found = []
     for name in names:
@@ -179,8 +191,19 @@ def machine() -> list[str]:
     return [
         f"{os.cpu_count()} cores ({cpu}), {memory}, {platform.system()} {platform.release()}",
         f"Python {platform.python_version()}; PostgreSQL {Postgres.server_version()} and "
-        f"MariaDB {MariaDB.server_version()} on 127.0.0.1; SQLite {sqlite3.sqlite_version}",
+        f"MariaDB {MariaDB.server_version()} on 127.0.0.1; SQLite {sqlite3.sqlite_version}; "
+        f"Redis {redis_version()}",
     ]
+
+
+def redis_version() -> str:
+    """Return the Redis server's version, or why it could not be asked."""
+    from adapters.celery import redis_client
+
+    try:
+        return str(redis_client().info("server")["redis_version"])
+    except Exception as exc:  # any failure is only noted in the report's header
+        return f"unreachable ({type(exc).__name__})"
 
 
 def load_note(results: dict) -> str:
@@ -214,14 +237,20 @@ def build_report(
         f"{counts.latency_gap * 1000:.0f} ms apart",
         "- workers:",
         *(f"  - {s.label}: {s.worker_note}" for s in systems),
+        "- a drain ends when each system's store reports every task succeeded (committed), read "
+        f"every {DONE_POLL * 1000:.0f} ms from another connection:",
+        *(f"  - {s.label}: {s.done_note}" for s in systems),
         "",
     ]
     for vendor in vendors:
         lines += [f"## {vendor}", "", *table(systems, vendor, results), ""]
+        cost = result_cost(vendor, results)
+        if cost:
+            lines += [cost, ""]
     lines += [
-        "† no bulk API: `defer()` (or `enqueue()` / `async_task()`) in a loop inside one "
+        "† no bulk API: `enqueue()`, `async_task()` or `delay_on_commit()` in a loop inside one "
         "`transaction.atomic()`.",
-        "IronRelay vs best peer: above 1x IronRelay is better (more tasks/s, or lower latency).",
+        "IronRelay vs a peer: above 1x IronRelay is better (more tasks/s, or lower latency).",
         "",
     ]
     appendix = ["## Every run", "", *raw_runs(systems, vendors, results), ""]
@@ -237,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workloads", default=None, help=f"Comma-separated subset of {','.join(WORKLOADS)}."
     )
+    parser.add_argument("--drain", type=int, help="Tasks per drain workload (default 5,000).")
+    parser.add_argument("--latency", type=int, help="Tasks per latency workload (default 200).")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.md")
     parser.add_argument("--child", nargs=2, metavar=("SYSTEM", "DATABASE"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -252,10 +283,21 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     shutil.rmtree(RESULTS_DIR / "logs", ignore_errors=True)
     counts = Counts.quick() if args.quick else Counts()
+    if args.drain:
+        counts = replace(counts, drain=args.drain)
+    if args.latency:
+        counts = replace(counts, latency=args.latency)
     runs = args.runs or (1 if args.quick else 3)
     systems = [get_system(key.strip()) for key in args.systems.split(",") if key.strip()]
     vendors = [v.strip() for v in args.databases.split(",") if v.strip()]
     chosen = args.workloads.split(",") if args.workloads else list(WORKLOADS)
+    unknown = [
+        w for w in chosen if w not in WORKLOADS and not re.fullmatch(r"drain_\d+(_result)?", w)
+    ]
+    if unknown:
+        parser.error(
+            f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}"
+        )
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     print("Versions: " + ", ".join(f"{n} {v}" for n, v in versions()), flush=True)
     for run in range(runs):
@@ -264,11 +306,19 @@ def main(argv: list[str] | None = None) -> int:
                 if vendor not in system.databases:
                     continue
                 workloads = list(chosen)
-                if any(w.startswith("drain_") for w in chosen):
-                    workloads += [f"drain_{n}" for n in system.scale_out]
+                drains = [w for w in chosen if w.startswith("drain_")]
+                for suffix in ("", "_result"):
+                    if any(w.endswith("_result") == bool(suffix) for w in drains):
+                        workloads += [f"drain_{n}{suffix}" for n in system.scale_out]
                 print(f"run {run + 1}/{runs}: {system.label} on {vendor}", flush=True)
                 load = os.getloadavg()[0]
-                result = spawn_child(system.key, vendor, counts, workloads)
+                problem = system.preflight()
+                if problem:
+                    print(f"  {problem}", flush=True)
+                    result = {"metrics": {}, "checks": {}, "errors": {"run": problem}}
+                    result["bulk_fallback"] = False
+                else:
+                    result = spawn_child(system.key, vendor, counts, workloads)
                 result["load_before"] = load
                 results.setdefault((system.key, vendor), []).append(result)
 

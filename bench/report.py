@@ -20,19 +20,29 @@ class Row:
     @property
     def workload(self) -> str:
         """Return the workload that produces this metric (its name in RunResult.errors)."""
-        return "latency" if self.key.startswith("latency_") else self.key
+        return self.key.removesuffix("_p50").removesuffix("_p95")
 
 
+RETURNS = (("", "returns None"), ("_result", "returns its argument"))
 ROWS = (
     Row("enqueue_single", "enqueue_single", "tasks/s", True),
     Row("enqueue_bulk", "enqueue_bulk", "tasks/s", True),
-    Row("drain_1", "drain_1 (1 process)", "tasks/s", True),
-    Row("drain_2", "drain_2 (2 processes)", "tasks/s", True),
-    Row("drain_4", "drain_4 (4 processes)", "tasks/s", True),
-    Row("latency_p50", "latency p50", "ms", False),
-    Row("latency_p95", "latency p95", "ms", False),
+    *(
+        Row(
+            f"drain_{p}{suffix}",
+            f"drain_{p} ({p} process{'es' if p > 1 else ''}), {what}",
+            "tasks/s",
+            True,
+        )
+        for p in (1, 2, 4)
+        for suffix, what in RETURNS
+    ),
+    *(
+        Row(f"latency{suffix}_{q}", f"latency {q}, {what}", "ms", False)
+        for q in ("p50", "p95")
+        for suffix, what in RETURNS
+    ),
 )
-CHECKED = ("enqueue_single", "enqueue_bulk", "drain_1", "drain_2", "drain_4", "latency")
 
 Runs = list[dict[str, Any]]  # RunResult.to_json() of each run
 
@@ -66,24 +76,23 @@ def _cell(system: System, vendor: str, runs: Runs | None, row: Row) -> str:
     return text
 
 
-def _ratio(systems: Sequence[System], vendor: str, results: dict, row: Row) -> str:
+def _ratio(peers: Sequence[System], vendor: str, results: dict, row: Row) -> str:
+    """Return IronRelay's median over the best of peers' (above 1x IronRelay is better)."""
     ours, _ = median_of(results.get(("ironrelay", vendor)) or [], row.key)
-    peers = []
-    for system in systems:
-        if system.key == "ironrelay":
-            continue
+    values = []
+    for system in peers:
         value, _ = median_of(results.get((system.key, vendor)) or [], row.key)
         if value is not None:
-            peers.append((value, system.label))
-    if ours is None or not peers:
+            values.append((value, system.label))
+    if ours is None or not values:
         return "—"
     if row.higher_is_better:
-        best, label = max(peers)
+        best, label = max(values)
         ratio = ours / best
     else:
-        best, label = min(peers)
+        best, label = min(values)
         ratio = best / ours if ours > 0 else float("inf")
-    return f"{ratio:.2f}x vs {label}"
+    return f"{ratio:.2f}x" if len(peers) == 1 else f"{ratio:.2f}x vs {label}"
 
 
 def _checks(runs: Runs | None) -> str:
@@ -107,7 +116,16 @@ def _checks(runs: Runs | None) -> str:
 def table(systems: Sequence[System], vendor: str, results: dict) -> list[str]:
     """Return the markdown table for one database."""
     present = [s for s in systems if vendor in s.databases]
-    header = ["workload", "unit", *(s.label for s in present), "IronRelay vs best peer"]
+    database_peers = [s for s in present if s.key != "ironrelay" and s.queue_in_database]
+    broker_peers = [s for s in present if not s.queue_in_database]
+    groups = [database_peers, *([b] for b in broker_peers)]
+    header = [
+        "workload",
+        "unit",
+        *(s.label for s in present),
+        "IronRelay vs best database peer",
+        *(f"IronRelay vs {b.label}" for b in broker_peers),
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in ROWS:
         if not any(
@@ -115,14 +133,28 @@ def table(systems: Sequence[System], vendor: str, results: dict) -> list[str]:
         ):
             continue
         cells = [_cell(s, vendor, results.get((s.key, vendor)), row) for s in present]
-        lines.append(
-            f"| {row.label} | {row.unit} | "
-            + " | ".join(cells)
-            + f" | {_ratio(systems, vendor, results, row)} |"
-        )
+        ratios = [_ratio(group, vendor, results, row) for group in groups]
+        lines.append(f"| {row.label} | {row.unit} | " + " | ".join([*cells, *ratios]) + " |")
     checks = [_checks(results.get((s.key, vendor))) for s in present]
-    lines.append("| exactly-once | | " + " | ".join(checks) + " | |")
+    lines.append("| exactly-once | | " + " | ".join(checks) + " |" + " |" * len(groups))
     return lines
+
+
+def result_cost(vendor: str, results: dict) -> str | None:
+    """Return IronRelay's drain rate returning its argument over returning None, per drain."""
+    runs = results.get(("ironrelay", vendor)) or []
+    ratios = []
+    for p in (1, 2, 4):
+        value, _ = median_of(runs, f"drain_{p}_result")
+        none, _ = median_of(runs, f"drain_{p}")
+        if value is not None and none:
+            ratios.append(f"drain_{p} {value / none:.2f}x")
+    if not ratios:
+        return None
+    return (
+        "IronRelay's drain returning its argument / returning None (1x: the return value costs "
+        "nothing): " + ", ".join(ratios) + "."
+    )
 
 
 def raw_runs(systems: Sequence[System], vendors: Sequence[str], results: dict) -> list[str]:

@@ -19,6 +19,15 @@ from django.db import connection, connections, transaction
 
 GRACE = 1.0  # seconds workers keep running after the last task, so a duplicate could show up
 WARM_UP_ARG = -1  # the latency workload's first task, proving the worker is up
+DONE_POLL = 0.01  # seconds between two reads of the store's done count while a drain runs
+RESULT_SUFFIX = "_result"  # workload variant whose task returns its argument (echo, not noop)
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """Return (base workload, task): "drain_1_result" -> ("drain_1", "echo")."""
+    if name.endswith(RESULT_SUFFIX):
+        return name.removesuffix(RESULT_SUFFIX), "echo"
+    return name, "noop"
 
 
 @dataclass(frozen=True)
@@ -127,11 +136,14 @@ class Runner:
 
     def run(self, workloads: Iterable[str]) -> RunResult:
         for name in workloads:
-            if name.startswith("drain_"):
-                processes = int(name.removeprefix("drain_"))
-                self._measure(name, lambda p=processes: self.drain(p))
-            else:
-                self._measure(name, getattr(self, name))
+            base, task = split_name(name)
+            if base.startswith("drain_"):
+                processes = int(base.removeprefix("drain_"))
+                self._measure(name, lambda p=processes, n=name, t=task: self.drain(p, n, t))
+            elif base == "latency":
+                self._measure(name, lambda n=name, t=task: self.latency(n, t))
+            else:  # the enqueue workloads run no task, so they have no _result variant
+                self._measure(name, getattr(self, base))
         return self.result
 
     def _measure(self, name: str, workload: Callable[[], None]) -> None:
@@ -140,6 +152,7 @@ class Runner:
         try:
             connections.close_all()
             self.database.restore()
+            self.system.reset()
             workload()
         except Exception as exc:
             self.result.errors[name] = f"{type(exc).__name__}: {exc}"
@@ -176,40 +189,75 @@ class Runner:
         self.result.bulk_fallback = not self.system.has_bulk_api
         self._check_queued("enqueue_bulk", n)
 
-    def _enqueue_many(self, n: int) -> None:
+    def _enqueue_many(self, n: int, task: str = "noop") -> None:
         # Without a bulk API, what a developer would write: defer() in a loop, one transaction.
         with transaction.atomic():
             if self.system.has_bulk_api:
-                self.system.defer_bulk(range(n))
+                self.system.defer_bulk(range(n), task)
             else:
                 for i in range(n):
-                    self.system.defer(i)
+                    self.system.defer(i, task)
 
-    def drain(self, processes: int) -> None:
-        name, n = f"drain_{processes}", self.counts.drain
-        self._enqueue_many(n)
+    def drain(self, processes: int, name: str, task: str) -> None:
+        n = self.counts.drain
+        self._enqueue_many(n, task)
         connections.close_all()
         records, log = self._record_dir(name), self.log_dir / f"{self.system.key}-{name}.log"
         workers = self.system.start_workers(processes, log)
         try:
-            wait_for_records(records, set(range(n)), max(120.0, n * 0.06), workers, log)
+            timeout = max(120.0, n * 0.06)
+            if self.system.has_done_store:
+                done_at: float | None = self._wait_done(n, timeout, workers, log)
+            else:
+                wait_for_records(records, set(range(n)), timeout, workers, log)
+                done_at = None
             time.sleep(GRACE)
         finally:
             workers.stop()
         rows = read_records(records)
-        self.result.checks[name] = exactly_once(rows, range(n))
+        verdict = exactly_once(rows, range(n))
+        if self.system.has_done_store:
+            stored = self.system.done_count(n)
+            if stored != n:
+                verdict = f"{verdict}; the store reports {stored} of {n} succeeded"
+            results = self.system.check_results(task)
+            if results not in (None, "ok"):
+                verdict = f"{verdict}; {results}"
+        self.result.checks[name] = verdict
         first_start = min(row[1] for row in rows)
-        last_end = max(row[2] for row in rows)
-        self.result.metrics[name] = len({row[0] for row in rows}) / (last_end - first_start)
+        # Done when the store says so (committed); without a store, when the last task returned.
+        end = done_at if done_at is not None else max(row[2] for row in rows)
+        self.result.metrics[name] = n / (end - first_start)
 
-    def latency(self) -> None:
+    def _wait_done(self, n: int, timeout: float, workers: WorkerGroup, log: Path) -> float:
+        """Poll the store until it reports n tasks succeeded; return when it first did."""
+        deadline = time.monotonic() + timeout
+        while True:
+            done = self.system.done_count(n)
+            # A commit the query saw happened before it returned: an upper bound, DONE_POLL wide.
+            seen_at = time.time()
+            if done >= n:
+                return seen_at
+            if len(workers.exited()) == len(workers.processes):
+                raise WorkloadError(
+                    f"workers exited with {workers.exited()} after {done}/{n} tasks stored as "
+                    f"succeeded; log {log}:\n{_tail(log)}"
+                )
+            if time.monotonic() > deadline:
+                raise WorkloadError(
+                    f"timed out after {timeout:.0f} s with {done}/{n} tasks stored as succeeded; "
+                    f"log {log}:\n{_tail(log)}"
+                )
+            time.sleep(DONE_POLL)
+
+    def latency(self, name: str, task: str) -> None:
         n, gap = self.counts.latency, self.counts.latency_gap
-        records, log = self._record_dir("latency"), self.log_dir / f"{self.system.key}-latency.log"
+        records, log = self._record_dir(name), self.log_dir / f"{self.system.key}-{name}.log"
         workers = self.system.start_workers(1, log)
         deferred_at: dict[int, float] = {}
         try:
             with transaction.atomic():
-                self.system.defer(WARM_UP_ARG)
+                self.system.defer(WARM_UP_ARG, task)
             wait_for_records(records, {WARM_UP_ARG}, 90.0, workers, log)
             time.sleep(1.0)  # let the worker go idle after the warm-up task
             started = time.perf_counter()
@@ -218,17 +266,17 @@ class Runner:
                 if pause > 0:
                     time.sleep(pause)
                 with transaction.atomic():
-                    self.system.defer(i)
+                    self.system.defer(i, task)
                 deferred_at[i] = time.time()  # committed: from now on a worker may see it
             wait_for_records(records, set(range(n)), 60.0, workers, log)
             time.sleep(GRACE)
         finally:
             workers.stop()
         rows = read_records(records)
-        self.result.checks["latency"] = exactly_once(rows, [WARM_UP_ARG, *range(n)])
+        self.result.checks[name] = exactly_once(rows, [WARM_UP_ARG, *range(n)])
         waits = sorted((start - deferred_at[i]) * 1000 for i, start, _ in rows if i >= 0)
-        self.result.metrics["latency_p50"] = statistics.median(waits)
-        self.result.metrics["latency_p95"] = statistics.quantiles(waits, n=20, method="inclusive")[
+        self.result.metrics[f"{name}_p50"] = statistics.median(waits)
+        self.result.metrics[f"{name}_p95"] = statistics.quantiles(waits, n=20, method="inclusive")[
             -1
         ]
 

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from adapters.base import System
 
 # Report column order: IronRelay first, then the peers.
-SYSTEM_KEYS = ("ironrelay", "procrastinate", "django_tasks_db", "django_q2")
+SYSTEM_KEYS = ("ironrelay", "procrastinate", "django_tasks_db", "django_q2", "celery")
 
 
 def get_system(key: str) -> System:

@@ -12,6 +12,12 @@ from adapters.base import System
 CONCURRENCY = int(os.environ.get("BENCH_PROCRASTINATE_CONCURRENCY", "4"))
 
 
+def _task(name: str) -> Any:
+    from benchproject import tasks_procrastinate
+
+    return getattr(tasks_procrastinate, name)
+
+
 class Procrastinate(System):
     key = "procrastinate"
     label = "procrastinate"
@@ -23,6 +29,8 @@ class Procrastinate(System):
         f"`manage.py procrastinate worker --concurrency {CONCURRENCY}` "
         "(LISTEN/NOTIFY on, fetch polling 5 s, jobs kept: the defaults)"
     )
+    # procrastinate has no result storage: a task's return value is dropped.
+    done_note = "`procrastinate_jobs.status = 'succeeded'`; return values are not stored"
 
     def settings(self, workers: int) -> dict[str, Any]:
         return {
@@ -30,20 +38,21 @@ class Procrastinate(System):
             "PROCRASTINATE_IMPORT_PATHS": ["benchproject.tasks_procrastinate"],
         }
 
-    def defer(self, i: int) -> None:
-        from benchproject.tasks_procrastinate import noop
+    def defer(self, i: int, task: str = "noop") -> None:
+        _task(task).defer(i=i)
 
-        noop.defer(i=i)
-
-    def defer_bulk(self, args: Sequence[int]) -> None:
-        from benchproject.tasks_procrastinate import noop
-
-        noop.batch_defer(*({"i": i} for i in args))
+    def defer_bulk(self, args: Sequence[int], task: str = "noop") -> None:
+        _task(task).batch_defer(*({"i": i} for i in args))
 
     def queued_count(self) -> int:
         from procrastinate.contrib.django.models import ProcrastinateJob
 
         return ProcrastinateJob.objects.filter(status="todo").count()
+
+    def done_count(self, queued: int) -> int:
+        from procrastinate.contrib.django.models import ProcrastinateJob
+
+        return ProcrastinateJob.objects.filter(status="succeeded").count()
 
     def worker_command(self) -> list[str]:
         return ["procrastinate", "worker", "--concurrency", str(CONCURRENCY)]

@@ -1,6 +1,6 @@
 """Settings shared by every system under test; the environment picks the system and database.
 
-BENCH_SYSTEM    ironrelay | procrastinate | django_tasks_db | django_q2
+BENCH_SYSTEM    ironrelay | procrastinate | django_tasks_db | django_q2 | celery
 BENCH_DB        postgres | sqlite | mysql (MariaDB)
 BENCH_DB_NAME   PostgreSQL or MariaDB database name, or SQLite file path
 BENCH_WORKERS   worker processes asked for (only django-q2 reads it: its pool size)

@@ -1,4 +1,4 @@
-"""The no-op task, django-q2 flavour (a plain function queued by its dotted path)."""
+"""The benchmark's tasks, django-q2 flavour (queued by dotted path): noop and echo."""
 
 from __future__ import annotations
 
@@ -9,3 +9,8 @@ from benchproject.recorder import record
 
 def noop(i: int) -> None:
     record(i, time.time())
+
+
+def echo(i: int) -> int:
+    record(i, time.time())
+    return i

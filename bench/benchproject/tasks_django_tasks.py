@@ -1,4 +1,4 @@
-"""The no-op task, Django tasks flavour (django-tasks backport on Django 5.2)."""
+"""The benchmark's tasks, Django tasks flavour (django-tasks backport): noop and echo."""
 
 from __future__ import annotations
 
@@ -12,3 +12,9 @@ from benchproject.recorder import record
 @task()
 def noop(i: int) -> None:
     record(i, time.time())
+
+
+@task()
+def echo(i: int) -> int:
+    record(i, time.time())
+    return i

@@ -1,4 +1,4 @@
-"""The no-op task, IronRelay flavour."""
+"""The benchmark's tasks, IronRelay flavour: noop returns None, echo its argument."""
 
 from __future__ import annotations
 
@@ -11,3 +11,9 @@ from ironrelay import task
 @task
 def noop(i: int) -> None:
     record(i, time.time())
+
+
+@task
+def echo(i: int) -> int:
+    record(i, time.time())
+    return i
