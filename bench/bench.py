@@ -128,6 +128,11 @@ def spawn_child(key: str, vendor: str, counts: Counts, workloads: list[str]) -> 
         out.unlink(missing_ok=True)
     error = f"child exited with {code}; see {log}"
     print(f"  {error}", flush=True)
+    return failed_run(error)
+
+
+def failed_run(error: str) -> dict[str, Any]:
+    """Return the result of a run that could not measure anything."""
     return {"metrics": {}, "checks": {}, "errors": {"run": error}, "bulk_fallback": False}
 
 
@@ -315,8 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                 problem = system.preflight()
                 if problem:
                     print(f"  {problem}", flush=True)
-                    result = {"metrics": {}, "checks": {}, "errors": {"run": problem}}
-                    result["bulk_fallback"] = False
+                    result = failed_run(problem)
                 else:
                     result = spawn_child(system.key, vendor, counts, workloads)
                 result["load_before"] = load

@@ -137,6 +137,11 @@ def table(systems: Sequence[System], vendor: str, results: dict) -> list[str]:
         lines.append(f"| {row.label} | {row.unit} | " + " | ".join([*cells, *ratios]) + " |")
     checks = [_checks(results.get((s.key, vendor))) for s in present]
     lines.append("| exactly-once | | " + " | ".join(checks) + " |" + " |" * len(groups))
+    # A run that failed as a whole (a service down, a crashed child) is said here, not only below.
+    for system in present:
+        runs = results.get((system.key, vendor)) or []
+        for message in sorted({run["errors"]["run"] for run in runs if "run" in run["errors"]}):
+            lines += ["", f"{system.label} did not run: {message}"]
     return lines
 
 
