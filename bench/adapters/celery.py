@@ -15,6 +15,7 @@ from adapters.base import System, WorkerGroup
 
 # The Redis database the broker uses; it is flushed before every workload, so keep it for this.
 BROKER = os.environ.get("BENCH_CELERY_BROKER", "redis://127.0.0.1:6379/13")
+WHERE = BROKER.split("@")[-1]  # the broker URL without any password in it, for messages
 QUEUE = "celery"  # Celery's default queue: a Redis list of that name (one per priority step)
 
 
@@ -37,7 +38,7 @@ class CeleryRedis(System):
     worker_note = (
         "one `celery -A benchproject worker --concurrency N` (prefork pool of N child "
         "processes, prefetch multiplier 4, acks_late off: the defaults), broker "
-        f"{BROKER.split('@')[-1]}, results ignored (no result backend)"
+        f"{WHERE}, results ignored (no result backend)"
     )
     done_note = (
         "no store: without a result backend Celery records nothing when a task finishes, so a "
@@ -56,7 +57,7 @@ class CeleryRedis(System):
             redis_client().ping()
         except redis.RedisError as exc:
             return (
-                f"Redis is not reachable at {BROKER} ({exc}); Celery + Redis needs a Redis server "
+                f"Redis is not reachable at {WHERE} ({exc}); Celery + Redis needs a Redis server "
                 "there (`redis-cli ping` must answer PONG), or BENCH_CELERY_BROKER set to one"
             )
         return None
