@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from ironrelay.handlers import storing
 from ironrelay.handlers.registry import WebhookHandler, handler_by_path, handlers_for
 from ironrelay.models import HandlerRun, IncomingWebhook
 from ironrelay.signals import webhook_received
 from ironrelay.tasks.decorator import TaskContext, task
+from ironrelay.tasks.inserts import NewTask
 
 logger = logging.getLogger("ironrelay.incoming")
 
@@ -31,24 +34,47 @@ class Stored:
 
 
 def store(**fields: Any) -> Stored:
-    """Store a verified webhook; queue its handlers and send webhook_received on commit."""
-    earlier = _earlier(fields)
-    if earlier is not None:
-        return Stored(earlier, duplicate=True)
+    """Store a verified webhook with its handlers queued; send webhook_received on commit."""
+    now = timezone.now()
+    fields.setdefault("received_at", now)
+    invalid = fields["status"] == IncomingWebhook.Status.INVALID
+    handlers = [] if invalid else handlers_for(fields["source"], fields["event"])
+    if not invalid and not handlers:
+        fields["status"] = IncomingWebhook.Status.PROCESSED
+    tasks = storing.handler_tasks(handlers, now)
     try:
-        with transaction.atomic():
-            webhook = IncomingWebhook.objects.create(**fields)
-            if webhook.status != IncomingWebhook.Status.INVALID:
-                queue_handlers(webhook)
+        new_id = _insert(fields, handlers, tasks, now)
     except IntegrityError:
-        # The same delivery arrived twice at once; the other request stored it.
-        earlier = _earlier(fields)
-        if earlier is None:
-            raise
-        return Stored(earlier, duplicate=True)
-    if webhook.status != IncomingWebhook.Status.INVALID:
+        new_id = None  # the source's dedupe key is taken, now or by a request at the same moment
+    if new_id is None:
+        return _repeat(fields)
+    webhook = IncomingWebhook(id=new_id, **fields)
+    if not invalid:
         transaction.on_commit(lambda: _announce(webhook))
     return Stored(webhook)
+
+
+def _insert(
+    fields: dict[str, Any], handlers: list[WebhookHandler], tasks: list[NewTask], now: datetime
+) -> int | None:
+    """Store the webhook with its handlers queued; return its id, or None for a repeat."""
+    if not storing.fits(tasks):
+        with transaction.atomic():
+            webhook = IncomingWebhook.objects.create(**fields)
+            for handler in handlers:
+                _queue_one(webhook, handler)
+        return webhook.pk
+    if storing.one_statement():
+        return storing.insert(fields, tasks, now)
+    with transaction.atomic():
+        return storing.insert(fields, tasks, now)
+
+
+def _repeat(fields: dict[str, Any]) -> Stored:
+    earlier = _earlier(fields)
+    if earlier is None:
+        raise IntegrityError("the webhook conflicts with a stored one that cannot be found")
+    return Stored(earlier, duplicate=True)
 
 
 def _earlier(fields: dict[str, Any]) -> IncomingWebhook | None:
@@ -122,7 +148,8 @@ def _finish(run: HandlerRun, status: str) -> None:
     if status == HandlerRun.Status.FAILED:
         webhooks.update(status=IncomingWebhook.Status.FAILED)
         return
-    current = HandlerRun.objects.filter(webhook_id=run.webhook_id, replayed=False)
-    if not current.exclude(status=HandlerRun.Status.SUCCESS).exists():
-        # Each finishing handler checks after writing its own status, so the last one sees all.
-        webhooks.update(status=IncomingWebhook.Status.PROCESSED)
+    unfinished = HandlerRun.objects.filter(webhook_id=OuterRef("pk"), replayed=False).exclude(
+        status=HandlerRun.Status.SUCCESS
+    )
+    # Each finishing handler checks after committing its own status, so the last one sees all.
+    webhooks.filter(~Exists(unfinished)).update(status=IncomingWebhook.Status.PROCESSED)

@@ -35,3 +35,13 @@ def on_github_push(webhook) -> None:
 @on_webhook("github", "delete")
 def on_github_delete(webhook) -> None:
     Execution.objects.create(label=f"delete:{webhook.pk}")
+
+
+@on_webhook("test", "tuned", queue="hooks", priority=7, max_attempts=4, timeout=12.5, delay=30)
+def tuned(webhook) -> None:
+    Execution.objects.create(label=f"tuned:{webhook.pk}")
+
+
+@on_webhook("test", "one-at-a-time", unique_key="one-at-a-time")
+def one_at_a_time(webhook) -> None:
+    Execution.objects.create(label=f"one:{webhook.pk}")
