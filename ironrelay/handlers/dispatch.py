@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from ironrelay.handlers import storing
+from ironrelay.handlers import runs, storing
 from ironrelay.handlers.registry import WebhookHandler, handler_by_path, handlers_for
 from ironrelay.models import HandlerRun, IncomingWebhook
 from ironrelay.signals import webhook_received
@@ -126,30 +126,17 @@ def replay(webhook: IncomingWebhook) -> list[HandlerRun]:
 
 
 @task(takes_context=True)
-def run_handler(context: TaskContext, webhook_id: int, handler_path: str) -> str:
+def run_handler(context: TaskContext, webhook_id: int, handler_path: str) -> None:
     """Run one handler on one stored webhook (the task every handler run is)."""
-    run = HandlerRun.objects.select_related("webhook").get(task_id=context.task_result.pk)
+    # What happened is the task's status and the HandlerRun's; a return value would only
+    # repeat the arguments, and make the worker write each outcome row by row.
     handler = handler_by_path(handler_path)
     try:
         if handler is None:
             raise HandlerGone(f"Webhook handler {handler_path!r} is no longer registered")
-        handler.func(run.webhook)
+        handler.func(IncomingWebhook.objects.get(pk=webhook_id))
     except Exception:
         if context.is_last_attempt:
-            _finish(run, HandlerRun.Status.FAILED)
+            runs.finish(context.task_result.pk, webhook_id, HandlerRun.Status.FAILED)
         raise
-    _finish(run, HandlerRun.Status.SUCCESS)
-    return f"{handler_path} handled webhook #{webhook_id}"
-
-
-def _finish(run: HandlerRun, status: str) -> None:
-    HandlerRun.objects.filter(pk=run.pk).update(status=status, finished_at=timezone.now())
-    webhooks = IncomingWebhook.objects.filter(pk=run.webhook_id)
-    if status == HandlerRun.Status.FAILED:
-        webhooks.update(status=IncomingWebhook.Status.FAILED)
-        return
-    unfinished = HandlerRun.objects.filter(webhook_id=OuterRef("pk"), replayed=False).exclude(
-        status=HandlerRun.Status.SUCCESS
-    )
-    # Each finishing handler checks after committing its own status, so the last one sees all.
-    webhooks.filter(~Exists(unfinished)).update(status=IncomingWebhook.Status.PROCESSED)
+    runs.finish(context.task_result.pk, webhook_id, HandlerRun.Status.SUCCESS)
