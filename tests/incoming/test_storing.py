@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError, connection
 
 from ironrelay.handlers.dispatch import run_handler
 from ironrelay.handlers.registry import handlers_for
 from ironrelay.models import HandlerRun, IncomingWebhook, Task
+from ironrelay.tasks import claim
+from ironrelay.tasks.worker import execute
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +82,32 @@ def test_handler_with_a_unique_key_shares_the_pending_task(post_webhook):
     assert [run.webhook_id for run in runs] == [first, second]
     assert runs[0].task_id == runs[1].task_id  # defer()'s refusal: one pending task per key
     assert Task.objects.get(pk=runs[0].task_id).unique_key == "one-at-a-time"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failure_after_the_webhook_row_stores_nothing_and_answers_503(post_webhook):
+    def fail_on_runs(execute, sql, params, many, context):
+        if "ironrelay_handlerrun" in sql:
+            raise OperationalError("injected: the connection went away")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(fail_on_runs):
+        response = post_webhook("test", {"event": "ping"})
+    assert response.status_code == 503
+    assert not IncomingWebhook.objects.exists()
+    assert not Task.objects.exists()
+    assert not HandlerRun.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhook_is_processed_when_its_last_handler_finishes(post_webhook):
+    webhook_id = post_webhook("test", {"event": "ping"}).json()["id"]
+    claim.register_worker("test:1:one", [], 1)
+    first, second = claim.claim_batch("test:1:one", [], 10)
+    assert execute(first).ok
+    assert IncomingWebhook.objects.get(pk=webhook_id).status == "received"
+    assert HandlerRun.objects.get(task_id=first.pk).status == "success"
+    assert HandlerRun.objects.get(task_id=second.pk).status == "pending"
+    assert execute(second).ok
+    assert IncomingWebhook.objects.get(pk=webhook_id).status == "processed"
+    assert HandlerRun.objects.get(task_id=second.pk).finished_at is not None
