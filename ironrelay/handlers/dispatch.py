@@ -41,7 +41,7 @@ def store(**fields: Any) -> Stored:
     handlers = [] if invalid else handlers_for(fields["source"], fields["event"])
     if not invalid and not handlers:
         fields["status"] = IncomingWebhook.Status.PROCESSED
-    tasks = storing.handler_tasks(handlers, now)
+    tasks = storing.handler_tasks(run_handler, handlers, now)
     try:
         new_id = _insert(fields, handlers, tasks, now)
     except IntegrityError:

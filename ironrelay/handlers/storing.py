@@ -20,9 +20,8 @@ from django.db import connections, router
 from ironrelay.handlers.registry import WebhookHandler
 from ironrelay.models import IncomingWebhook
 from ironrelay.tasks import db, inserts, queue
+from ironrelay.tasks.decorator import TaskFunction
 from ironrelay.tasks.inserts import NewTask
-
-RUN_HANDLER = "ironrelay.handlers.dispatch.run_handler"
 
 # The task and run columns besides these come from arrays, one element per handler, in order.
 STORE_PG = """
@@ -126,7 +125,7 @@ def _insert_pg(
         fields["remote_addr"],
         fields["status"],
         json.dumps(fields["errors"]),
-        RUN_HANDLER,
+        tasks[0].task_path if tasks else "",  # one task function: run_handler
         now,
         [new.args[1] for new in tasks],
         [new.queue_name for new in tasks],
@@ -142,10 +141,10 @@ def _insert_pg(
     return None if row is None else row[0]
 
 
-def handler_tasks(handlers: Sequence[WebhookHandler], now: datetime) -> list[NewTask]:
+def handler_tasks(
+    run_handler: TaskFunction, handlers: Sequence[WebhookHandler], now: datetime
+) -> list[NewTask]:
     """Return the task each handler's run gets, as run_handler.using(...).defer() would store it."""
-    from ironrelay.handlers.dispatch import run_handler
-
     return [
         queue._template(run_handler.using(**handler.task_options), now)._replace(
             args=[None, handler.path]
