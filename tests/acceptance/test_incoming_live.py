@@ -38,3 +38,27 @@ def test_signed_webhook_over_http_is_handled_by_worker_process(live_server, star
     output, _ = worker.communicate(timeout=60)
     assert worker.returncode == 0, output
     assert Execution.objects.filter(label="invoice:invoice.paid").count() == 1
+
+
+def test_webhooks_stored_while_no_worker_runs_are_each_handled_once_by_workers_started_later(
+    live_server, start_worker
+):
+    url = f"{live_server.url}/ironrelay/incoming/test/"
+    ids = []
+    for n in range(6):
+        response = requests.post(url, json={"event": "ping", "value": n}, timeout=10)
+        assert response.status_code == 202
+        ids.append(response.json()["id"])
+    assert not Execution.objects.exists()  # stored and queued, nothing ran
+
+    workers = [start_worker("--concurrency", "2") for _ in range(2)]
+    assert wait_until(
+        lambda: IncomingWebhook.objects.filter(pk__in=ids, status="processed").count() == 6,
+        timeout=60,
+    )
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=60)
+        assert worker.returncode == 0, output
+    labels = sorted(Execution.objects.values_list("label", flat=True))
+    assert labels == sorted([f"ping:{i}" for i in ids] + [f"any:{i}" for i in ids])
