@@ -122,6 +122,7 @@ def load_run(procs: Processes, args: argparse.Namespace):
     # Phase 2, workers running: a webhook round ends when the database says every handler ran.
     bare2, hooks2 = Phase("bare view, workers running"), Phase("webhooks handled, end to end")
     expected = set(backlog)
+    answering = 0.0  # the webhook rounds' seconds until the last answer, handlers aside
     for start in range(total, 2 * total, per_round):
         numbers = range(start, start + per_round)
         with cpu.measure(bare2):
@@ -129,6 +130,7 @@ def load_run(procs: Processes, args: argparse.Namespace):
         with cpu.measure(hooks2):
             began = time.monotonic()
             hammer(hooks2, hook, numbers, args.clients, timed=False)
+            answering += time.monotonic() - began
             expected.update(f"load-{i}" for i in numbers)
             # A cheap count while waiting; which webhook ran how often is checked at the end.
             wait_until(lambda: runs_so_far() >= len(expected), args.timeout, interval=0.05)
@@ -167,6 +169,7 @@ def load_run(procs: Processes, args: argparse.Namespace):
         *bare2.rows(),
         *hooks2.rows(),
         ("workers running: webhooks handled / bare, per s", ratio(hooks2.rate, bare2.rate)),
+        ("workers running: webhooks answered / bare, per s", ratio(total / answering, bare2.rate)),
         ("workers running: worker CPU ms per webhook", f"{hooks2.cpu_ms('workers'):.2f}"),
         ("bare rows inserted", bare_rows),
         ("webhooks stored (distinct ids)", f"{sum(stored.values())} ({len(stored)})"),
