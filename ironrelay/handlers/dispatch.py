@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -49,6 +49,8 @@ def store(**fields: Any) -> Stored:
     if new_id is None:
         return _repeat(fields)
     webhook = IncomingWebhook(id=new_id, **fields)
+    # Stored already: a receiver's save() must update this row, as for a record loaded from it.
+    webhook._state.adding, webhook._state.db = False, router.db_for_write(IncomingWebhook)
     if not invalid:
         transaction.on_commit(lambda: _announce(webhook))
     return Stored(webhook)

@@ -10,6 +10,7 @@ from django.db import OperationalError, connection
 from ironrelay.handlers.dispatch import run_handler
 from ironrelay.handlers.registry import handlers_for
 from ironrelay.models import HandlerRun, IncomingWebhook, Task
+from ironrelay.signals import webhook_received
 from ironrelay.tasks import claim
 from ironrelay.tasks.worker import execute
 
@@ -111,3 +112,22 @@ def test_webhook_is_processed_when_its_last_handler_finishes(post_webhook):
     assert execute(second).ok
     assert IncomingWebhook.objects.get(pk=webhook_id).status == "processed"
     assert HandlerRun.objects.get(task_id=second.pk).finished_at is not None
+
+
+def test_signal_receiver_gets_the_stored_record(post_webhook, django_capture_on_commit_callbacks):
+    seen = []
+
+    def receiver(sender, webhook, **kwargs):
+        seen.append((webhook._state.adding, webhook._state.db, webhook.pk))
+        webhook.event = "renamed"
+        webhook.save(update_fields=["event"])
+
+    webhook_received.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            post_webhook("test", {"event": "ping"})
+    finally:
+        webhook_received.disconnect(receiver)
+    stored = IncomingWebhook.objects.get()
+    assert seen == [(False, "default", stored.pk)]
+    assert stored.event == "renamed"
