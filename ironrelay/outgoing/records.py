@@ -57,7 +57,7 @@ def _update_progress(db: str, deliveries: Sequence[Delivery]) -> None:
     # Only the model's own table and column names go into the text; every value is a parameter.
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     table, key = quote(Delivery._meta.db_table), quote(Delivery._meta.pk.column)
-    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608
+    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608  # nosec B608
     rows = [
         [field.get_db_prep_save(getattr(d, field.attname), connection) for field in fields] + [d.pk]
         for d in deliveries
