@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, router, transaction
-from django.db.models import F, Q
+from django.db import DatabaseError, IntegrityError, connections, router, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from ironrelay.conf import get_settings
 from ironrelay.models import Task
 from ironrelay.storable import may_be_unstorable, unstorable
-from ironrelay.tasks import inserts
+from ironrelay.tasks import inserts, writeback
 from ironrelay.tasks.errors import TaskArgumentError
 from ironrelay.tasks.retry import delay_after_failure
 
@@ -167,75 +168,129 @@ def error_record(task: Task, exc: BaseException, traceback_text: str) -> dict[st
 
 
 def record_outcomes(worker_id: str, outcomes: Sequence[Outcome]) -> None:
-    """Write back what a batch of tasks did: successes together, failures one by one."""
+    """Write back what a batch of tasks did in one UPDATE; a row the database refuses fails alone.
+
+    Rows another worker took over after a lost lease are left as that worker wrote them.
+    """
     now = timezone.now()
-    held = Q(status=Task.Status.RUNNING, worker_id=worker_id)
-    plain: list[int] = []
-    detailed: list[Task] = []
-    for outcome in outcomes:
-        if not outcome.ok:
-            _record_failure(worker_id, outcome, now)
-            continue
-        row = outcome.task
-        if outcome.return_value is None and row.worker_ids in ([], [worker_id]):
-            plain.append(row.id)
-        else:
-            row.status, row.finished_at, row.return_value = (
-                Task.Status.SUCCESS,
-                now,
-                outcome.return_value,
-            )
-            row.worker_ids = (
-                [*row.worker_ids, worker_id] if worker_id not in row.worker_ids else row.worker_ids
-            )
-            row.worker_id = ""
-            detailed.append(row)
-    if plain:
-        Task.objects.filter(held, id__in=plain).update(
-            status=Task.Status.SUCCESS, finished_at=now, worker_id="", worker_ids=[worker_id]
-        )
-    if detailed:
-        # A row another worker took over after a lost lease keeps that worker's result.
-        mine = set(
-            Task.objects.filter(held, id__in=[r.id for r in detailed]).values_list("id", flat=True)
-        )
-        Task.objects.bulk_update(
-            [r for r in detailed if r.id in mine],
-            ["status", "finished_at", "return_value", "worker_ids", "worker_id"],
-        )
+    using = _db()
+    pairs = [_change(worker_id, outcome, now) for outcome in outcomes]
+    try:
+        with _on_its_own(using):
+            writeback.update(worker_id, [change for _, change, _ in pairs], using)
+    except DatabaseError:
+        # One row's values may be what the database refused: find it by writing each alone.
+        pairs = [_write_alone(worker_id, pair, now, using) for pair in pairs]
+    for outcome, _, values in pairs:
+        for name, value in values.items():
+            setattr(outcome.task, name, value)
 
 
-def _record_failure(worker_id: str, outcome: Outcome, now: datetime) -> None:
+def _change(
+    worker_id: str, outcome: Outcome, now: datetime
+) -> tuple[Outcome, writeback.Change, dict[str, Any]]:
+    """Decide a task's next state; return the outcome, its row change and its new field values."""
     row = outcome.task
-    errors = [*row.errors, outcome.error] if outcome.error else row.errors
     worker_ids = row.worker_ids if worker_id in row.worker_ids else [*row.worker_ids, worker_id]
-    changes: dict[str, Any] = {"errors": errors, "worker_ids": worker_ids, "worker_id": ""}
-    if outcome.permanent or row.attempts >= row.max_attempts:
-        changes.update(status=Task.Status.FAILED, finished_at=now)
-        logger.error(
-            "Task %s #%s failed for good after %s attempt(s): %s",
-            row.task_path,
-            row.id,
-            row.attempts,
-            _summary(outcome.error),
-        )
+    if outcome.ok:
+        try:
+            text = None if outcome.return_value is None else _strict_json(outcome.return_value)
+        except (TypeError, ValueError, RecursionError) as exc:
+            # The worker checks values before this; a direct caller may not have.
+            return _change(worker_id, _refused(outcome, exc, "return value"), now)
+        values = {
+            "status": Task.Status.SUCCESS,
+            "finished_at": now,
+            "return_value": outcome.return_value,
+        }
+        change = writeback.Change(row.id, Task.Status.SUCCESS, now, None, text, None, "")
     else:
-        delay = delay_after_failure(row)
-        changes.update(status=Task.Status.PENDING, run_after=now + timedelta(seconds=delay))
-        logger.warning(
-            "Task %s #%s attempt %s/%s failed (%s); retry in %.1f s",
-            row.task_path,
+        errors = [*row.errors, outcome.error] if outcome.error else row.errors
+        values = {"errors": errors}
+        if outcome.permanent or row.attempts >= row.max_attempts:
+            values.update(status=Task.Status.FAILED, finished_at=now)
+            logger.error(
+                "Task %s #%s failed for good after %s attempt(s): %s",
+                row.task_path,
+                row.id,
+                row.attempts,
+                _summary(outcome.error),
+            )
+        else:
+            delay = delay_after_failure(row)
+            values.update(status=Task.Status.PENDING, run_after=now + timedelta(seconds=delay))
+            logger.warning(
+                "Task %s #%s attempt %s/%s failed (%s); retry in %.1f s",
+                row.task_path,
+                row.id,
+                row.attempts,
+                row.max_attempts,
+                _summary(outcome.error),
+                delay,
+            )
+        change = writeback.Change(
             row.id,
-            row.attempts,
-            row.max_attempts,
-            _summary(outcome.error),
-            delay,
+            values["status"],
+            values.get("finished_at"),
+            values.get("run_after"),
+            None,
+            json.dumps(errors),
+            "",
         )
-    Task.objects.filter(id=row.id, status=Task.Status.RUNNING, worker_id=worker_id).update(
-        **changes
+    values.update(worker_ids=worker_ids, worker_id="")
+    return outcome, change._replace(worker_ids=json.dumps(worker_ids)), values
+
+
+def _write_alone(
+    worker_id: str,
+    pair: tuple[Outcome, writeback.Change, dict[str, Any]],
+    now: datetime,
+    using: str,
+) -> tuple[Outcome, writeback.Change, dict[str, Any]]:
+    """Write one task's change on its own; if the database refuses it, record that instead."""
+    outcome, change, _ = pair
+    try:
+        with _on_its_own(using):
+            writeback.update(worker_id, [change], using)
+        return pair
+    except DatabaseError as exc:
+        what = "return value" if outcome.ok else "error record"
+        refusal = _change(worker_id, _refused(outcome, exc, what), now)
+    # If this fails too, the database is gone rather than refusing values: the worker keeps
+    # the batch and writes it again later (rows written by then are left as they are).
+    with _on_its_own(using):
+        writeback.update(worker_id, [refusal[1]], using)
+    return refusal
+
+
+def _refused(outcome: Outcome, exc: BaseException, what: str) -> Outcome:
+    """Return the failure to record for an outcome whose values could not be stored."""
+    task = outcome.task
+    problem = TypeError(f"The {what} of task {task.task_path} could not be stored: {exc}")
+    logger.error("Task %s #%s: %s", task.task_path, task.id, problem)
+    return Outcome(
+        task=task,
+        ok=False,
+        error=error_record(task, problem, ""),
+        # A value is refused again on every run; a refused error record leaves the retries as
+        # the failure had them.
+        permanent=outcome.ok or outcome.permanent,
+        started_at=outcome.started_at,
     )
-    for name, value in changes.items():
-        setattr(row, name, value)
+
+
+@contextlib.contextmanager
+def _on_its_own(using: str) -> Iterator[None]:
+    """Let a failing statement be undone alone: a savepoint inside a transaction, else nothing.
+
+    Outside a transaction (the worker's autocommit) a statement is its own transaction, and a
+    BEGIN/COMMIT around it would only add round trips.
+    """
+    if connections[using].in_atomic_block:
+        with transaction.atomic(using=using):
+            yield
+    else:
+        yield
 
 
 def _summary(error: dict[str, Any] | None) -> str:

@@ -70,3 +70,17 @@ def nested(depth: int) -> list:
     for _ in range(depth - 1):
         value = [value]
     return value
+
+
+@task
+def echo(value: object) -> object:
+    """Return the argument as it arrived (a result-returning no-op)."""
+    return value
+
+
+@task
+def stamp(n: int) -> float:
+    """Return the time this run started (time.time()), for pickup latency."""
+    import time
+
+    return time.time()

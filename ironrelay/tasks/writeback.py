@@ -1,0 +1,108 @@
+"""Write the outcomes of a batch of tasks back in one UPDATE statement, on every database.
+
+Each finished task becomes one row of values (a ``Change``); one statement joins the task table to
+those rows and sets every task's columns from its own row: PostgreSQL ``UPDATE ... FROM
+unnest(arrays)`` (one fixed statement whatever the batch size, prepared once per connection),
+SQLite ``UPDATE ... FROM (VALUES ...)``, MariaDB/MySQL a multi-table ``UPDATE`` joined to a derived
+table of ``SELECT ... UNION ALL`` rows. Only rows still running under the writing worker change, so
+a task another worker took over after a lost lease keeps that worker's outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from django.db import connections
+
+from ironrelay.tasks import db
+
+
+class Change(NamedTuple):
+    """The new values of one finished task's row; a None marked "kept" leaves that column as is."""
+
+    id: int
+    status: str
+    finished_at: datetime | None  # NULL for a task going back to pending
+    run_after: datetime | None  # None: kept
+    return_value: str | None  # JSON text; None writes NULL
+    errors: str | None  # JSON text of the whole error list; None: kept
+    worker_ids: str  # JSON text
+
+
+UPDATE_POSTGRESQL = (
+    "UPDATE ironrelay_task AS t SET status = v.status,"
+    " finished_at = v.finished_at::timestamptz,"
+    " run_after = COALESCE(v.run_after::timestamptz, t.run_after),"
+    " return_value = v.return_value::jsonb, errors = COALESCE(v.errors::jsonb, t.errors),"
+    " worker_ids = v.worker_ids::jsonb, worker_id = ''"
+    " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
+    " %s::text[]) AS v(id, status, finished_at, run_after, return_value, errors, worker_ids)"
+    " WHERE t.id = v.id AND t.status = 'running' AND t.worker_id = %s"
+)
+UPDATE_SQLITE = (
+    "UPDATE ironrelay_task AS t SET status = v.status, finished_at = v.finished_at,"
+    " run_after = COALESCE(v.run_after, t.run_after), return_value = v.return_value,"
+    " errors = COALESCE(v.errors, t.errors), worker_ids = v.worker_ids, worker_id = ''"
+    " FROM (SELECT column1 AS id, column2 AS status, column3 AS finished_at,"
+    " column4 AS run_after, column5 AS return_value, column6 AS errors, column7 AS worker_ids"
+    " FROM (VALUES {rows})) AS v"
+    " WHERE t.id = v.id AND t.status = 'running' AND t.worker_id = %s"
+)
+UPDATE_MYSQL = (
+    "UPDATE ironrelay_task AS t JOIN ({rows}) AS v ON v.id = t.id"
+    " SET t.status = v.status, t.finished_at = CAST(v.finished_at AS DATETIME(6)),"
+    " t.run_after = COALESCE(CAST(v.run_after AS DATETIME(6)), t.run_after),"
+    " t.return_value = v.return_value, t.errors = COALESCE(v.errors, t.errors),"
+    " t.worker_ids = v.worker_ids, t.worker_id = ''"
+    " WHERE t.status = 'running' AND t.worker_id = %s"
+)
+MYSQL_FIRST_ROW = (
+    "SELECT %s AS id, %s AS status, %s AS finished_at, %s AS run_after, %s AS return_value,"
+    " %s AS errors, %s AS worker_ids"
+)
+MYSQL_ROW = " UNION ALL SELECT %s, %s, %s, %s, %s, %s, %s"
+MYSQL_CHUNK = 1_000  # rows per statement, far below max_allowed_packet even with tracebacks
+
+
+def update(worker_id: str, changes: Sequence[Change], using: str) -> int:
+    """Apply the changes to the rows still running under this worker; return how many changed."""
+    if not changes:
+        return 0
+    connection = connections[using]
+    vendor = connection.vendor
+    count = 0
+    if vendor == "postgresql":
+        columns = [list(column) for column in zip(*changes, strict=True)]
+        for index in (2, 3):  # the timestamps, as text the cast reads exactly
+            columns[index] = [None if at is None else at.isoformat() for at in columns[index]]
+        with db.fixed_statement_cursor(connection) as cursor:
+            cursor.execute(UPDATE_POSTGRESQL, [*columns, worker_id])
+            return int(cursor.rowcount)
+    for chunk in _chunks(changes, _rows_per_statement(connection)):
+        params: list[Any] = []
+        adapt = connection.ops.adapt_datetimefield_value
+        for change in chunk:
+            params += [*change[:2], adapt(change.finished_at), adapt(change.run_after), *change[4:]]
+        params.append(worker_id)
+        if vendor == "sqlite":
+            sql = UPDATE_SQLITE.format(
+                rows=", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            )
+        else:
+            sql = UPDATE_MYSQL.format(rows=MYSQL_FIRST_ROW + MYSQL_ROW * (len(chunk) - 1))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            count += int(cursor.rowcount)
+    return count
+
+
+def _rows_per_statement(connection: Any) -> int:
+    limit = connection.features.max_query_params
+    return MYSQL_CHUNK if limit is None else (limit - 1) // len(Change._fields)
+
+
+def _chunks(changes: Sequence[Change], size: int) -> Iterator[Sequence[Change]]:
+    for start in range(0, len(changes), size):
+        yield changes[start : start + size]
