@@ -267,7 +267,6 @@ def _refused(outcome: Outcome, exc: BaseException, what: str) -> Outcome:
     """Return the failure to record for an outcome whose values could not be stored."""
     task = outcome.task
     problem = TypeError(f"The {what} of task {task.task_path} could not be stored: {exc}")
-    logger.error("Task %s #%s: %s", task.task_path, task.id, problem)
     return Outcome(
         task=task,
         ok=False,
