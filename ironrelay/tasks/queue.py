@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
@@ -34,6 +35,7 @@ class Outcome:
     task: Task
     ok: bool
     return_value: Any = None
+    return_json: str | None = None  # return_value as strict_json() wrote it, when known
     error: dict[str, Any] | None = None
     permanent: bool = False  # no retry, whatever attempts are left
     started_at: datetime = field(default_factory=timezone.now)
@@ -45,7 +47,7 @@ class Outcome:
 def check_json(path: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[str, str]:
     """Return args and kwargs as JSON text; raise TaskArgumentError naming what JSON cannot hold."""
     try:
-        texts = _strict_json(args), _strict_json(kwargs)
+        texts = strict_json(args), strict_json(kwargs)
     except (TypeError, ValueError, RecursionError):
         texts = None
     if texts is not None and not any(map(may_be_unstorable, texts)):
@@ -54,7 +56,7 @@ def check_json(path: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[
     labelled += [(f"keyword argument {key!r}", value) for key, value in kwargs.items()]
     for label, value in labelled:
         try:
-            _strict_json(value)
+            strict_json(value)
         except RecursionError:
             pass  # nested too deep: unstorable() below says so without recursing
         except (TypeError, ValueError) as exc:
@@ -73,7 +75,7 @@ def check_json(path: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[
     return texts
 
 
-_strict_json = json.JSONEncoder(allow_nan=False).encode
+strict_json = json.JSONEncoder(allow_nan=False).encode  # JSON text, or ValueError for NaN
 
 
 def _template(definition: TaskFunction, now: datetime) -> inserts.NewTask:
@@ -193,8 +195,10 @@ def _change(
     row = outcome.task
     worker_ids = row.worker_ids if worker_id in row.worker_ids else [*row.worker_ids, worker_id]
     if outcome.ok:
+        text = outcome.return_json
         try:
-            text = None if outcome.return_value is None else _strict_json(outcome.return_value)
+            if text is None and outcome.return_value is not None:
+                text = strict_json(outcome.return_value)
         except (TypeError, ValueError, RecursionError) as exc:
             # The worker checks values before this; a direct caller may not have.
             return _change(worker_id, _refused(outcome, exc, "return value"), now)
@@ -238,7 +242,13 @@ def _change(
             "",
         )
     values.update(worker_ids=worker_ids, worker_id="")
-    return outcome, change._replace(worker_ids=json.dumps(worker_ids)), values
+    return outcome, change._replace(worker_ids=_json_list(tuple(worker_ids))), values
+
+
+@functools.lru_cache(maxsize=64)
+def _json_list(items: tuple[str, ...]) -> str:
+    # Most batches share one worker id list; its text is made once.
+    return json.dumps(list(items))
 
 
 def _write_alone(

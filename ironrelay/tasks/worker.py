@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import queue as stdlib_queue
 import signal
@@ -10,7 +9,6 @@ import threading
 import time
 import traceback
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from types import FrameType
@@ -22,13 +20,14 @@ from django.utils import timezone
 
 from ironrelay.conf import get_settings
 from ironrelay.models import Task
-from ironrelay.storable import too_deep, unstorable
+from ironrelay.storable import may_be_unstorable, too_deep, unstorable
 from ironrelay.tasks import claim, queue
 from ironrelay.tasks.db import TaskListener
 from ironrelay.tasks.decorator import TaskContext
 from ironrelay.tasks.errors import TaskNotFound
 from ironrelay.tasks.queue import Outcome
 from ironrelay.tasks.registry import get_task
+from ironrelay.tasks.threads import TaskThreads
 
 logger = logging.getLogger("ironrelay.worker")
 
@@ -42,7 +41,6 @@ class TaskTimeout(Exception):
 @dataclass
 class _Running:
     task: Task
-    future: Future[Outcome] | None = None
     started: float | None = None  # monotonic time the thread began running it
 
 
@@ -62,9 +60,11 @@ def execute(task: Task) -> Outcome:
         return _failure(task, exc, started_at, permanent=False)
     finally:
         close_old_connections()
+    text = problem = None
     try:
-        json.dumps(value, allow_nan=False)
-        problem = unstorable(value)
+        text = None if value is None else queue.strict_json(value)
+        if text is not None and may_be_unstorable(text):
+            problem = unstorable(value)
     except RecursionError:
         problem = too_deep()
     except (TypeError, ValueError) as exc:
@@ -73,7 +73,7 @@ def execute(task: Task) -> Outcome:
         # Stored as is, it would fail the write of the whole batch of outcomes.
         bad = TypeError(f"Task {task.task_path} returned a value JSON cannot store: {problem}")
         return _failure(task, bad, started_at, permanent=True)
-    return Outcome(task=task, ok=True, return_value=value, started_at=started_at)
+    return Outcome(task=task, ok=True, return_value=value, return_json=text, started_at=started_at)
 
 
 def _failure(task: Task, exc: BaseException, started_at: datetime, *, permanent: bool) -> Outcome:
@@ -110,6 +110,7 @@ class Worker:
         self.hard_timeouts = hard_timeouts
         self.overran = False  # a thread is still running a task written off as timed out
         self.capacity = self.concurrency + self.batch_size  # running plus claimed-and-waiting
+        self._refill = max(1, min(self.batch_size, self.capacity) // 2)  # room worth a claim
         self.id = claim.new_worker_id()
         self.tasks_done = 0
         self._running: dict[int, _Running] = {}
@@ -122,10 +123,8 @@ class Worker:
         self._thread_state = threading.local()
         self._stopping = threading.Event()
         self._thread_connections: list[BaseDatabaseWrapper] = []
-        self._pool = ThreadPoolExecutor(
-            self.concurrency,
-            thread_name_prefix="ironrelay-task",
-            initializer=self._remember_thread_connections,
+        self._pool = TaskThreads(
+            self.concurrency, "ironrelay-task", initializer=self._remember_thread_connections
         )
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -250,16 +249,16 @@ class Worker:
 
     def _claim(self) -> int:
         room = self.capacity - len(self._running)
-        if room < min(self.batch_size, self.capacity) // 2 and self._running:
+        if room < self._refill and self._running:
             return 0
         tasks = claim.claim_batch(self.id, self.queues, min(room, self.batch_size))
         for task in tasks:
             entry = _Running(task=task)
-            entry.future = self._pool.submit(self._run_one, entry)
             self._running[task.id] = entry
+            self._pool.submit(task.id, self._run_one, entry)
         return len(tasks)
 
-    def _run_one(self, entry: _Running) -> Outcome:
+    def _run_one(self, entry: _Running) -> None:
         if getattr(self._thread_state, "outages", 0) != self._db_outages:
             # This thread's kept connection may have died with the database: reconnect.
             self._thread_state.outages = self._db_outages
@@ -271,8 +270,12 @@ class Worker:
         except BaseException as exc:
             outcome = _failure(entry.task, exc, timezone.now(), permanent=False)
         self._finished.put(outcome)
-        self._wake.set()
-        return outcome
+        # Waking the loop for every finished task costs more than the task itself when tasks
+        # are short: wake it when it can claim a new batch or when nothing is left running;
+        # otherwise it flushes on its own every FLUSH_INTERVAL.
+        finished = self._finished.qsize()
+        if finished >= self._refill or finished >= len(self._running):
+            self._wake.set()
 
     def _collect(self) -> None:
         while True:
@@ -326,7 +329,7 @@ class Worker:
             logger.info("Worker %s: %s task(s) done", self.id, self.tasks_done)
 
     def _release_unstarted(self) -> None:
-        unstarted = [e for e in self._running.values() if e.future and e.future.cancel()]
+        unstarted = [e for e in self._running.values() if self._pool.take_back(e.task.id)]
         if unstarted:
             for entry in unstarted:
                 del self._running[entry.task.id]

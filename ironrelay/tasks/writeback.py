@@ -2,7 +2,7 @@
 
 Each finished task becomes one row of values (a ``Change``); one statement joins the task table to
 those rows and sets every task's columns from its own row: PostgreSQL ``UPDATE ... FROM
-unnest(arrays)`` (one fixed statement whatever the batch size),
+json_to_recordset(rows)`` (one fixed statement and one parameter whatever the batch size),
 SQLite ``UPDATE ... FROM (VALUES ...)``, MariaDB/MySQL a multi-table ``UPDATE`` joined to a derived
 table of ``SELECT ... UNION ALL`` rows. Only rows still running under the writing worker change, so
 a task another worker took over after a lost lease keeps that worker's outcome.
@@ -10,6 +10,7 @@ a task another worker took over after a lost lease keeps that worker's outcome.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -30,13 +31,12 @@ class Change(NamedTuple):
 
 
 UPDATE_POSTGRESQL = (
-    "UPDATE ironrelay_task AS t SET status = v.status,"
-    " finished_at = v.finished_at::timestamptz,"
-    " run_after = COALESCE(v.run_after::timestamptz, t.run_after),"
-    " return_value = v.return_value::jsonb, errors = COALESCE(v.errors::jsonb, t.errors),"
-    " worker_ids = v.worker_ids::jsonb, worker_id = ''"
-    " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
-    " %s::text[]) AS v(id, status, finished_at, run_after, return_value, errors, worker_ids)"
+    "UPDATE ironrelay_task AS t SET status = v.status, finished_at = v.finished_at,"
+    " run_after = COALESCE(v.run_after, t.run_after), return_value = v.return_value::jsonb,"
+    " errors = COALESCE(v.errors::jsonb, t.errors), worker_ids = v.worker_ids::jsonb,"
+    " worker_id = '' FROM json_to_recordset(%s::json) AS v(id bigint, status text,"
+    " finished_at timestamptz, run_after timestamptz, return_value text, errors text,"
+    " worker_ids text)"
     " WHERE t.id = v.id AND t.status = 'running' AND t.worker_id = %s"
 )
 UPDATE_SQLITE = (
@@ -72,13 +72,13 @@ def update(worker_id: str, changes: Sequence[Change], using: str) -> int:
     vendor = connection.vendor
     count = 0
     if vendor == "postgresql":
-        columns = [list(column) for column in zip(*changes, strict=True)]
-        for index in (2, 3):  # the timestamps, as text the cast reads exactly
-            columns[index] = [None if at is None else at.isoformat() for at in columns[index]]
-        # Not prepared: a generic plan cannot see how many rows the arrays hold, and with many
-        # tasks running it chose to scan every running row once per outcome (0.2 s a batch).
+        # The rows as one JSON parameter: Python's C encoder writes it and PostgreSQL's parser
+        # reads it far faster than psycopg quotes arrays element by element.
+        rows = json.dumps([_json_row(change) for change in changes])
+        # Not prepared: a generic plan cannot see how many rows there are, and with many tasks
+        # running one chose to scan every running row once per outcome (0.2 s a batch).
         with connection.cursor() as cursor:
-            cursor.execute(UPDATE_POSTGRESQL, [*columns, worker_id])
+            cursor.execute(UPDATE_POSTGRESQL, [rows, worker_id])
             return int(cursor.rowcount)
     for chunk in _chunks(changes, _rows_per_statement(connection)):
         params: list[Any] = []
@@ -96,6 +96,14 @@ def update(worker_id: str, changes: Sequence[Change], using: str) -> int:
             cursor.execute(sql, params)
             count += int(cursor.rowcount)
     return count
+
+
+def _json_row(change: Change) -> dict[str, Any]:
+    row = change._asdict()
+    for name in ("finished_at", "run_after"):
+        if row[name] is not None:
+            row[name] = row[name].isoformat()
+    return row
 
 
 def _rows_per_statement(connection: Any) -> int:
