@@ -110,7 +110,14 @@ def test_worker_stop_finishes_running_task_and_releases_unstarted_ones():
     thread = threading.Thread(target=worker.run)
     thread.start()
     deadline = time.monotonic() + 10
-    while not Task.objects.filter(status="running").exists() and time.monotonic() < deadline:
+
+    def sleepy_started() -> bool:
+        # Claimed is not started: a task still waiting for its thread is handed back.
+        return any(
+            e.started and e.task.task_path == sleepy.path for e in list(worker._running.values())
+        )
+
+    while not sleepy_started() and time.monotonic() < deadline:
         time.sleep(0.01)
     worker.stop()
     thread.join(timeout=30)
