@@ -9,8 +9,10 @@ import socket
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import F, Q, Subquery
 from django.utils import timezone
@@ -95,16 +97,36 @@ def _claim_postgresql(
     return tasks
 
 
+def _is_datetime(field: Any) -> bool:
+    return bool(field.get_internal_type() == "DateTimeField")
+
+
 @functools.cache
 def _claim_statement(by_queue: bool) -> str:
-    columns = ", ".join(f"t.{field.column}" for field in Task._meta.concrete_fields)
+    # Timestamps come back as whole microseconds since the epoch (exact: extract() returns
+    # numeric): psycopg reads an int in C, where Django's timestamptz loader is Python code
+    # that cost ten times as much per row.
+    columns = ", ".join(
+        f"(extract(epoch from t.{field.column}) * 1000000)::bigint"
+        if _is_datetime(field)
+        else f"t.{field.column}"
+        for field in Task._meta.concrete_fields
+    )
     queues = " AND queue_name = ANY(%s)" if by_queue else ""
     return CLAIM_POSTGRESQL.format(queues=queues, columns=columns)
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
+
+
 def _record(row: Sequence[Any], connection: Any, db: str) -> Task:
-    """Build a Task from a row of every concrete column, as a queryset would."""
+    """Build a Task from a row the claim returned, as a queryset would have."""
     values = list(row)
+    for index in _datetimes():
+        if values[index] is not None:
+            values[index] = EPOCH + timedelta(microseconds=values[index])
+            if not settings.USE_TZ:
+                values[index] = timezone.make_naive(values[index], connection.timezone)
     for index, column, converters in _converters(connection.alias):
         for convert in converters:
             values[index] = convert(values[index], column, connection)
@@ -112,10 +134,17 @@ def _record(row: Sequence[Any], connection: Any, db: str) -> Task:
 
 
 @functools.cache
+def _datetimes() -> list[int]:
+    return [i for i, field in enumerate(Task._meta.concrete_fields) if _is_datetime(field)]
+
+
+@functools.cache
 def _converters(alias: str) -> list[tuple[int, Any, list[Any]]]:
     connection = connections[alias]
     found = []
     for index, field in enumerate(Task._meta.concrete_fields):
+        if _is_datetime(field):
+            continue  # converted above
         column = field.get_col(Task._meta.db_table)
         converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
         if converters:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from ironrelay.models import Task, Worker
 from ironrelay.tasks import claim, queue
 from ironrelay.tasks.queue import Outcome
-from tests.testapp.tasks import always_fails, noop, send_email
+from tests.testapp.tasks import always_fails, echo, noop, send_email
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,17 @@ def test_claim_marks_running_and_counts_attempt():
     assert stored.worker_id == "w1"
     assert stored.attempts == got.attempts == 1
     assert stored.started_at is not None
+
+
+def test_claimed_record_is_the_stored_row_field_for_field():
+    at = timezone.now() - timedelta(seconds=5, microseconds=123457)
+    echo.using(run_after=at, priority=3).defer({"a": [1, 2.5, None], "key": "ü"})
+    Task.objects.update(worker_ids=["w0"], errors=[{"attempt": 1, "message": "before"}])
+    [got] = claim_now()
+    stored = Task.objects.get(pk=got.pk)
+    for field in Task._meta.concrete_fields:
+        assert getattr(got, field.attname) == getattr(stored, field.attname), field.name
+    assert got.run_after == at and got._state.adding is False and got._state.db == "default"
 
 
 def test_claim_orders_by_priority_then_run_after():
