@@ -18,7 +18,7 @@ logger = logging.getLogger("ironrelay.worker")
 
 
 class TaskThreads:
-    """Run calls on `count` threads, started with the first call; unstarted calls can be undone."""
+    """Run calls on `count` threads; a call that has not started can be taken back."""
 
     def __init__(self, count: int, name: str, initializer: Callable[[], None]) -> None:
         self.count = count
@@ -32,8 +32,8 @@ class TaskThreads:
         self._unstarted: set[Hashable] = set()
         self._threads: list[threading.Thread] = []
 
-    def submit(self, key: Hashable, fn: Callable[..., Any], *args: Any) -> None:
-        """Queue fn(*args) under a key no other queued or running call has."""
+    def start(self) -> None:
+        """Start the threads (the first submit() does it otherwise)."""
         if not self._threads:
             self._threads = [
                 threading.Thread(target=self._serve, name=f"{self.name}_{i}")
@@ -41,6 +41,10 @@ class TaskThreads:
             ]
             for thread in self._threads:
                 thread.start()
+
+    def submit(self, key: Hashable, fn: Callable[..., Any], *args: Any) -> None:
+        """Queue fn(*args) under a key no other queued or running call has."""
+        self.start()
         self._unstarted.add(key)
         self._calls.put((key, fn, args))
 

@@ -158,6 +158,8 @@ class Worker:
         )
         next_heartbeat = next_reap = 0.0
         failures = 0
+        # Ready before the first claim, so a claimed task starts without waiting for a thread.
+        self._pool.start()
         try:
             while True:
                 try:

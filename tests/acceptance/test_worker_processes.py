@@ -9,7 +9,7 @@ import pytest
 
 from ironrelay.models import Task
 from tests.testapp.models import Execution
-from tests.testapp.tasks import record, sleepy
+from tests.testapp.tasks import record, started_then_sleeps
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.acceptance
@@ -35,9 +35,10 @@ def test_two_worker_processes_run_500_tasks_exactly_once(start_worker):
 
 
 def test_sigterm_finishes_running_task_then_exits_zero(start_worker):
-    sleepy.using(timeout=None).defer(1.5)
+    started_then_sleeps.defer(1.5)
     proc = start_worker("--concurrency", "2")
-    assert wait_until(lambda: Task.objects.filter(status="running").exists(), timeout=30)
+    # Started, not merely claimed: a claimed task still waiting for its thread is handed back.
+    assert wait_until(lambda: Execution.objects.filter(label="started").exists(), timeout=30)
     proc.send_signal(signal.SIGTERM)
     output, _ = proc.communicate(timeout=180)
     assert proc.returncode == 0, output

@@ -84,3 +84,12 @@ def stamp(n: int) -> float:
     import time
 
     return time.time()
+
+
+@task(timeout=None)
+def started_then_sleeps(seconds: float) -> None:
+    """Record that this run started, then sleep."""
+    import time
+
+    Execution.objects.create(label="started", value=0)
+    time.sleep(seconds)
