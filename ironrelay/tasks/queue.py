@@ -276,7 +276,10 @@ def _write_alone(
 def _refused(outcome: Outcome, exc: BaseException, what: str) -> Outcome:
     """Return the failure to record for an outcome whose values could not be stored."""
     task = outcome.task
-    problem = TypeError(f"The {what} of task {task.task_path} could not be stored: {exc}")
+    # The first line only: PostgreSQL's next lines quote the refused value, which is the task's
+    # data and goes to the log with the error.
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    problem = TypeError(f"The {what} of task {task.task_path} could not be stored: {reason}")
     return Outcome(
         task=task,
         ok=False,

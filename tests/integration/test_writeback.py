@@ -229,6 +229,8 @@ def test_a_refused_row_fails_alone_and_the_batch_is_stored(refusing_trigger, cap
         )
         assert error["exception_class_path"] == "builtins.TypeError"
     assert "refused by the test trigger" in rows[bad[0].pk].errors[0]["message"]
+    # The database's own words, not the value it quotes on later lines (PostgreSQL's CONTEXT).
+    assert all("\n" not in rows[t.pk].errors[0]["message"] for t in bad)
     logged = [r.getMessage() for r in caplog.records if "could not be stored" in r.getMessage()]
     assert len(logged) == len(bad) and all("failed for good" in line for line in logged)
 
