@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, router, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ironrelay.conf import get_settings
 from ironrelay.models import Task
 from ironrelay.storable import may_be_unstorable, unstorable
+from ironrelay.tasks import cancel as cancel_requests
 from ironrelay.tasks import inserts
 from ironrelay.tasks.errors import TaskArgumentError
 from ironrelay.tasks.retry import delay_after_failure
@@ -169,12 +171,14 @@ def error_record(task: Task, exc: BaseException, traceback_text: str) -> dict[st
 def record_outcomes(worker_id: str, outcomes: Sequence[Outcome]) -> None:
     """Write back what a batch of tasks did: successes together, failures one by one."""
     now = timezone.now()
-    held = Q(status=Task.Status.RUNNING, worker_id=worker_id)
+    # A task whose cancel was requested while it ran is not written here: settled below.
+    held = Q(status=Task.Status.RUNNING, worker_id=worker_id) & cancel_requests.NOT_CANCELLED
+    written = 0
     plain: list[int] = []
     detailed: list[Task] = []
     for outcome in outcomes:
         if not outcome.ok:
-            _record_failure(worker_id, outcome, now)
+            written += _record_failure(worker_id, outcome, now)
             continue
         row = outcome.task
         if outcome.return_value is None and row.worker_ids in ([], [worker_id]):
@@ -191,7 +195,7 @@ def record_outcomes(worker_id: str, outcomes: Sequence[Outcome]) -> None:
             row.worker_id = ""
             detailed.append(row)
     if plain:
-        Task.objects.filter(held, id__in=plain).update(
+        written += Task.objects.filter(held, id__in=plain).update(
             status=Task.Status.SUCCESS, finished_at=now, worker_id="", worker_ids=[worker_id]
         )
     if detailed:
@@ -199,13 +203,16 @@ def record_outcomes(worker_id: str, outcomes: Sequence[Outcome]) -> None:
         mine = set(
             Task.objects.filter(held, id__in=[r.id for r in detailed]).values_list("id", flat=True)
         )
+        written += len(mine)
         Task.objects.bulk_update(
             [r for r in detailed if r.id in mine],
             ["status", "finished_at", "return_value", "worker_ids", "worker_id"],
         )
+    if written < len(outcomes):  # a lost lease, or a cancel requested: one more statement
+        cancel_requests.settle_requested(worker_id, outcomes)
 
 
-def _record_failure(worker_id: str, outcome: Outcome, now: datetime) -> None:
+def _record_failure(worker_id: str, outcome: Outcome, now: datetime) -> int:
     row = outcome.task
     errors = [*row.errors, outcome.error] if outcome.error else row.errors
     worker_ids = row.worker_ids if worker_id in row.worker_ids else [*row.worker_ids, worker_id]
@@ -231,11 +238,12 @@ def _record_failure(worker_id: str, outcome: Outcome, now: datetime) -> None:
             _summary(outcome.error),
             delay,
         )
-    Task.objects.filter(id=row.id, status=Task.Status.RUNNING, worker_id=worker_id).update(
-        **changes
-    )
+    count = Task.objects.filter(
+        cancel_requests.NOT_CANCELLED, id=row.id, status=Task.Status.RUNNING, worker_id=worker_id
+    ).update(**changes)
     for name, value in changes.items():
         setattr(row, name, value)
+    return count
 
 
 def _summary(error: dict[str, Any] | None) -> str:
@@ -256,6 +264,7 @@ def retry(task: Task) -> bool:
             status=Task.Status.PENDING,
             run_after=timezone.now(),
             finished_at=None,
+            cancel_requested_at=None,
             max_attempts=F("attempts") + 1,
         )
     )
@@ -268,10 +277,20 @@ def run_now(task_ids: Sequence[int]) -> int:
     ).update(run_after=timezone.now())
 
 
-def cancel(task: Task) -> bool:
-    """Cancel a task that has not started yet."""
+def cancel(task: Task | int) -> bool:
+    """Cancel a pending task at once, or ask the worker running it to stop; False if finished.
+
+    A running task ends ``cancelled`` whatever it does next: async tasks are cancelled outright,
+    sync ones see ``context.cancel_requested`` and may stop early.
+    """
+    task_id = task if isinstance(task, int) else task.id
+    now = timezone.now()
+    if Task.objects.filter(id=task_id, status=Task.Status.PENDING).update(
+        status=Task.Status.CANCELLED, finished_at=now, unique_key=None
+    ):
+        return True
     return bool(
-        Task.objects.filter(id=task.id, status=Task.Status.PENDING).update(
-            status=Task.Status.CANCELLED, finished_at=timezone.now(), unique_key=None
+        Task.objects.filter(id=task_id, status=Task.Status.RUNNING).update(
+            cancel_requested_at=Coalesce(F("cancel_requested_at"), now)
         )
     )
