@@ -157,13 +157,14 @@ class TaskAdmin(ReadOnlyAdmin):
             f"{skipped(len(tasks) - done, 'not failed or cancelled')}.",
         )
 
-    @admin.action(permissions=["change"], description="Cancel selected pending tasks")
+    @admin.action(permissions=["change"], description="Cancel selected pending or running tasks")
     def cancel_tasks(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         tasks = list(queryset)
         done = sum(queue.cancel(task) for task in tasks)
         self.message_user(
             request,
-            f"Cancelled {done} pending task(s){skipped(len(tasks) - done, 'not pending')}.",
+            f"Cancelled {done} task(s), running ones as soon as their worker sees it"
+            f"{skipped(len(tasks) - done, 'already finished')}.",
         )
 
 

@@ -49,7 +49,9 @@ def task_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @csrf_protect  # even in a project without CsrfViewMiddleware
 @staff_view("ironrelay.change_task")
 def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    return _task_action(request, pk, queue.cancel, "cancelled")
+    running = Task.objects.filter(pk=pk, status=Task.Status.RUNNING).exists()
+    done = "asked to stop: it ends cancelled" if running else "cancelled"
+    return _task_action(request, pk, queue.cancel, done)
 
 
 @require_POST

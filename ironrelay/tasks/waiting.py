@@ -7,7 +7,8 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from django.db import TransactionManagementError, connections, router, transaction
+from django.db import connections, router, transaction
+from django.db.transaction import TransactionManagementError
 
 from ironrelay.tasks.db import _is_psycopg3
 from ironrelay.tasks.errors import TaskCancelled, TaskFailed
@@ -97,8 +98,14 @@ class DoneListener:
         self.ready = threading.Event()  # set while LISTEN is active
         self._lock = threading.Lock()
         self._waiters: dict[int, set[threading.Event]] = {}
-        thread = threading.Thread(target=self._listen, name="ironrelay-wait", daemon=True)
-        thread.start()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="ironrelay-wait", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening and close the connection (within about a second)."""
+        self._stop.set()
+        self._thread.join(timeout=5)
 
     def register(self, task_id: int) -> threading.Event:
         """Return an event set whenever task `task_id` may have finished."""
@@ -127,7 +134,7 @@ class DoneListener:
             event.set()
 
     def _listen(self) -> None:
-        while True:
+        while not self._stop.is_set():
             try:
                 wrapper = connections[self.alias]
                 raw = wrapper.get_new_connection(wrapper.get_connection_params())
@@ -136,13 +143,15 @@ class DoneListener:
                     raw.execute(f"LISTEN {DONE_CHANNEL}")
                     self.ready.set()
                     self._wake("")  # whatever finished while (re)connecting is read again
-                    for notify in raw.notifies():
-                        self._wake(notify.payload)
+                    while not self._stop.is_set():
+                        for notify in raw.notifies(timeout=1.0):
+                            self._wake(notify.payload)
             except Exception as exc:  # a lost connection must not end the listener
                 self.ready.clear()
                 logger.warning("Task wait listener lost its connection (%s); reconnecting", exc)
-                self._wake("")  # waiters fall back to reading their row
-                time.sleep(1.0)
+                self._wake("")  # waiters read their row again
+                self._stop.wait(1.0)
+        self.ready.clear()
 
 
 _listeners: dict[str, DoneListener] = {}
@@ -157,3 +166,12 @@ def _listener(alias: str) -> DoneListener | None:
         if alias not in _listeners:
             _listeners[alias] = DoneListener(alias)
         return _listeners[alias]
+
+
+def stop_listeners() -> None:
+    """Close this process's wait listeners (before dropping a database, or at exit)."""
+    with _listeners_lock:
+        stopping = list(_listeners.values())
+        _listeners.clear()
+    for listener in stopping:
+        listener.stop()

@@ -1,0 +1,47 @@
+"""wait() without a worker: timeouts, transactions, and what cancel() refuses."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.db.transaction import TransactionManagementError
+
+from ironrelay.models import Task
+from ironrelay.tasks import queue
+from ironrelay.tasks.errors import NotCancellable
+from tests.testapp.tasks import noop
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wait_raises_builtin_timeout_error_naming_the_task():
+    task = noop.defer(1)
+    with pytest.raises(TimeoutError, match=f"Task #{task.pk} "):
+        task.wait(timeout=0.2)
+
+
+@pytest.mark.django_db
+def test_wait_inside_a_transaction_is_refused():
+    with transaction.atomic():
+        task = noop.defer(1)
+        with pytest.raises(TransactionManagementError, match="inside a transaction"):
+            task.wait(timeout=5)
+
+
+@pytest.mark.django_db
+def test_cancel_finished_task_is_refused_clearly():
+    task = noop.defer(1)
+    Task.objects.filter(pk=task.pk).update(status="success")
+    assert queue.cancel(task.pk) is False
+    with pytest.raises(NotCancellable, match=f"Task #{task.pk} is success"):
+        task.cancel()
+
+
+@pytest.mark.django_db
+def test_cancel_running_task_marks_it_and_retry_clears_the_mark():
+    task = noop.defer(1)
+    Task.objects.filter(pk=task.pk).update(status="running", worker_id="w")
+    assert task.cancel().cancel_requested_at is not None
+    assert task.status == "running"
+    Task.objects.filter(pk=task.pk).update(status="cancelled")
+    assert queue.retry(task) is True
+    assert Task.objects.get(pk=task.pk).cancel_requested_at is None
