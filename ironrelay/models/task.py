@@ -85,17 +85,6 @@ class Task(models.Model):
 
         return await sync_to_async(self.wait, thread_sensitive=False)(timeout)
 
-    def cancel(self) -> Task:
-        """Cancel this task (pending: at once; running: on request); return it refreshed."""
-        from ironrelay.tasks import queue
-        from ironrelay.tasks.errors import NotCancellable
-
-        cancelled = queue.cancel(self)
-        self.refresh_from_db()
-        if not cancelled:
-            raise NotCancellable(f"Task #{self.pk} is {self.status}: it can no longer be cancelled")
-        return self
-
 
 class Worker(models.Model):
     """A running ironrelay_worker process, kept alive by heartbeats."""

@@ -19,7 +19,7 @@ from ironrelay.models import Task
 from ironrelay.storable import may_be_unstorable, unstorable
 from ironrelay.tasks import cancel as cancel_requests
 from ironrelay.tasks import inserts
-from ironrelay.tasks.errors import TaskArgumentError
+from ironrelay.tasks.errors import NotCancellable, TaskArgumentError
 from ironrelay.tasks.retry import delay_after_failure
 
 if TYPE_CHECKING:
@@ -278,10 +278,11 @@ def run_now(task_ids: Sequence[int]) -> int:
 
 
 def cancel(task: Task | int) -> bool:
-    """Cancel a pending task at once, or ask the worker running it to stop; False if finished.
+    """Cancel a pending task at once, or ask the worker running it to stop.
 
-    A running task ends ``cancelled`` whatever it does next: async tasks are cancelled outright,
-    sync ones see ``context.cancel_requested`` and may stop early.
+    Return True if it is cancelled now, False if it runs and was asked to stop: it then ends
+    ``cancelled`` whatever it does next (async tasks are cancelled outright, sync ones see
+    ``context.cancel_requested``). Raise NotCancellable if it has finished or does not exist.
     """
     task_id = task if isinstance(task, int) else task.id
     now = timezone.now()
@@ -289,8 +290,11 @@ def cancel(task: Task | int) -> bool:
         status=Task.Status.CANCELLED, finished_at=now, unique_key=None
     ):
         return True
-    return bool(
-        Task.objects.filter(id=task_id, status=Task.Status.RUNNING).update(
-            cancel_requested_at=Coalesce(F("cancel_requested_at"), now)
-        )
-    )
+    if Task.objects.filter(id=task_id, status=Task.Status.RUNNING).update(
+        cancel_requested_at=Coalesce(F("cancel_requested_at"), now)
+    ):
+        return False
+    status = Task.objects.filter(id=task_id).values_list("status", flat=True).first()
+    if status is None:
+        raise NotCancellable(f"There is no task #{task_id}")
+    raise NotCancellable(f"Task #{task_id} is {status}: it can no longer be cancelled")

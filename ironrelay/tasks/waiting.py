@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from django.db import connections, router, transaction
 from django.db.transaction import TransactionManagementError
 
-from ironrelay.tasks.db import _is_psycopg3
 from ironrelay.tasks.errors import TaskCancelled, TaskFailed
 
 if TYPE_CHECKING:
@@ -160,7 +159,8 @@ _listeners_lock = threading.Lock()
 
 def _listener(alias: str) -> DoneListener | None:
     wrapper = connections[alias]
-    if wrapper.vendor != "postgresql" or not _is_psycopg3(wrapper):
+    # LISTEN needs psycopg 3's notifies(); with psycopg2 waiting polls.
+    if wrapper.vendor != "postgresql" or wrapper.Database.__name__ != "psycopg":
         return None
     with _listeners_lock:
         if alias not in _listeners:

@@ -98,7 +98,7 @@ def test_async_task_past_its_timeout_is_cancelled_and_recorded_failed(worker):
 
 def test_cancel_pending_task_never_runs(start_worker):
     task = record.defer("never", value=1)
-    assert queue.cancel(task) is True
+    assert queue.cancel(task) is True  # cancelled at once
     proc = start_worker("--burst")
     output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0, output
@@ -110,7 +110,7 @@ def test_cancel_pending_task_never_runs(start_worker):
 
 def _cancel_once_running(task):
     assert wait_until(lambda: Execution.objects.filter(label=task.args[0]).exists(), timeout=60)
-    assert queue.cancel(task) is True
+    assert queue.cancel(task) is False  # running: asked to stop
     with pytest.raises(TaskCancelled):
         task.wait(timeout=60)
     return Task.objects.get(pk=task.pk)
@@ -131,7 +131,7 @@ def test_cancel_running_sync_task_that_returns_anyway_ends_cancelled(worker):
 def test_cancel_running_async_task_cancels_its_coroutine(worker):
     task = awaits_cancel.defer("async-cancel")
     assert wait_until(lambda: Task.objects.get(pk=task.pk).status == "running", timeout=60)
-    assert queue.cancel(task) is True
+    assert queue.cancel(task) is False
     with pytest.raises(TaskCancelled):
         task.wait(timeout=60)
     assert Execution.objects.filter(label="async-cancel").exists()  # finally ran

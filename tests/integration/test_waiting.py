@@ -31,17 +31,19 @@ def test_wait_inside_a_transaction_is_refused():
 def test_cancel_finished_task_is_refused_clearly():
     task = noop.defer(1)
     Task.objects.filter(pk=task.pk).update(status="success")
-    assert queue.cancel(task.pk) is False
-    with pytest.raises(NotCancellable, match=f"Task #{task.pk} is success"):
-        task.cancel()
+    with pytest.raises(NotCancellable, match=f"Task #{task.pk} is success: it can no longer"):
+        queue.cancel(task.pk)
+    with pytest.raises(NotCancellable, match="There is no task #999999"):
+        queue.cancel(999999)
 
 
 @pytest.mark.django_db
 def test_cancel_running_task_marks_it_and_retry_clears_the_mark():
     task = noop.defer(1)
     Task.objects.filter(pk=task.pk).update(status="running", worker_id="w")
-    assert task.cancel().cancel_requested_at is not None
-    assert task.status == "running"
+    assert queue.cancel(task) is False  # asked to stop, not cancelled yet
+    task.refresh_from_db()
+    assert task.status == "running" and task.cancel_requested_at is not None
     Task.objects.filter(pk=task.pk).update(status="cancelled")
     assert queue.retry(task) is True
     assert Task.objects.get(pk=task.pk).cancel_requested_at is None
