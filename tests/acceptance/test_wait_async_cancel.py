@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ironrelay.models import Task, Worker
-from ironrelay.tasks import queue, waiting
+from ironrelay.tasks import queue
 from ironrelay.tasks.errors import TaskCancelled, TaskFailed
 from tests.testapp.models import Execution
 from tests.testapp.tasks import always_fails, record
@@ -24,12 +24,6 @@ from tests.testapp.waiting_tasks import (
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.acceptance
-
-
-@pytest.fixture(autouse=True)
-def _close_wait_listeners():
-    yield
-    waiting.stop_listeners()  # its connection would keep the test database from being dropped
 
 
 @pytest.fixture
