@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
+from django.utils import timezone
 
-from ironrelay.models import Task
-from ironrelay.tasks import queue
+from ironrelay.models import Task, Worker
+from ironrelay.tasks import claim, queue
 from ironrelay.tasks.errors import NotCancellable
 from tests.testapp.tasks import noop
 
@@ -47,3 +50,16 @@ def test_cancel_running_task_marks_it_and_retry_clears_the_mark():
     Task.objects.filter(pk=task.pk).update(status="cancelled")
     assert queue.retry(task) is True
     assert Task.objects.get(pk=task.pk).cancel_requested_at is None
+
+
+@pytest.mark.django_db
+def test_orphan_whose_cancel_was_requested_ends_cancelled_not_pending():
+    claim.register_worker("dead", [], 1)
+    task = noop.defer(1)
+    claim.claim_batch("dead", [], 10)
+    assert queue.cancel(task) is False
+    Worker.objects.update(last_heartbeat=timezone.now() - timedelta(minutes=5))
+    assert claim.requeue_orphans(lease=60) == 1
+    task.refresh_from_db()
+    assert (task.status, task.worker_id) == ("cancelled", "")
+    assert task.finished_at is not None
