@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -128,7 +129,8 @@ class DoneListener:
             else:
                 events = []
                 for text in payload.split(","):
-                    events.extend(self._waiters.get(int(text), ()))
+                    if text.isdigit():  # anything else on the channel is not ours
+                        events.extend(self._waiters.get(int(text), ()))
         for event in events:
             event.set()
 
@@ -155,6 +157,16 @@ class DoneListener:
 
 _listeners: dict[str, DoneListener] = {}
 _listeners_lock = threading.Lock()
+
+
+def _forget_listeners() -> None:
+    # A forked child (a pre-forking server) has the parent's listeners without their threads.
+    global _listeners_lock
+    _listeners.clear()
+    _listeners_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_listeners)
 
 
 def _listener(alias: str) -> DoneListener | None:
