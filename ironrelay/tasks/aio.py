@@ -79,9 +79,9 @@ class EventLoopThread:
         timeout: float | None,
         on_done: Callable[[AsyncRun], None],
     ) -> None:
-        assert self._loop is not None
-        run._task = self._loop.create_task(coro)
-        timer = self._loop.call_later(timeout, self._interrupt, run, True) if timeout else None
+        loop = asyncio.get_running_loop()  # _begin runs on the loop's own thread
+        run._task = loop.create_task(coro)
+        timer = loop.call_later(timeout, self._interrupt, run, True) if timeout else None
 
         def settle(task: asyncio.Task[Any]) -> None:
             if timer is not None:
