@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from ironrelay.models import (
 from ironrelay.outgoing import delivery as outgoing
 from ironrelay.prettyjson import pretty
 from ironrelay.tasks import queue
+from ironrelay.tasks.errors import NotCancellable
 
 
 def json_display(field: str, description: str) -> Callable[[Any, Any], str]:
@@ -157,13 +159,18 @@ class TaskAdmin(ReadOnlyAdmin):
             f"{skipped(len(tasks) - done, 'not failed or cancelled')}.",
         )
 
-    @admin.action(permissions=["change"], description="Cancel selected pending tasks")
+    @admin.action(permissions=["change"], description="Cancel selected pending or running tasks")
     def cancel_tasks(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         tasks = list(queryset)
-        done = sum(queue.cancel(task) for task in tasks)
+        done = 0
+        for task in tasks:
+            with contextlib.suppress(NotCancellable):
+                queue.cancel(task)
+                done += 1
         self.message_user(
             request,
-            f"Cancelled {done} pending task(s){skipped(len(tasks) - done, 'not pending')}.",
+            f"Cancelled {done} task(s), running ones as soon as their worker sees it"
+            f"{skipped(len(tasks) - done, 'already finished')}.",
         )
 
 

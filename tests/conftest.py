@@ -45,3 +45,12 @@ def start_worker(transactional_db: None) -> Iterator:
         if proc.poll() is None:
             proc.kill()
         proc.communicate(timeout=30)
+
+
+@pytest.fixture(autouse=True)
+def _close_wait_listeners() -> Iterator[None]:
+    """Close wait()'s LISTEN connection, which would keep the test database from being dropped."""
+    yield
+    from ironrelay.tasks import waiting
+
+    waiting.stop_listeners()

@@ -18,6 +18,7 @@ from ironrelay.handlers import dispatch
 from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Task
 from ironrelay.outgoing import delivery as outgoing
 from ironrelay.tasks import queue
+from ironrelay.tasks.errors import NotCancellable
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
@@ -49,7 +50,15 @@ def task_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @csrf_protect  # even in a project without CsrfViewMiddleware
 @staff_view("ironrelay.change_task")
 def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    return _task_action(request, pk, queue.cancel, "cancelled")
+    task = get_object_or_404(Task, pk=pk)
+    try:
+        now = queue.cancel(task)
+    except NotCancellable as exc:
+        messages.warning(request, f"{exc}: nothing was changed.")
+    else:
+        done = "cancelled" if now else "asked to stop: it ends cancelled"
+        messages.success(request, f"Task #{task.pk} ({task.task_path}) {done}.")
+    return _back(request, reverse("ironrelay:task_detail", args=[pk]))
 
 
 @require_POST

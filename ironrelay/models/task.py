@@ -36,6 +36,8 @@ class Task(models.Model):
     worker_ids = models.JSONField(default=list, blank=True)
     errors = models.JSONField(default=list, blank=True)
     return_value = models.JSONField(null=True, blank=True)
+    # Set by cancel() on a running task: the worker tells the task, and it ends cancelled.
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -70,6 +72,18 @@ class Task(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.SUCCESS, self.Status.FAILED, self.Status.CANCELLED}
+
+    def wait(self, timeout: float | None = None) -> Task:
+        """Block until the task finishes; return this record, refreshed (see tasks.waiting)."""
+        from ironrelay.tasks.waiting import wait
+
+        return wait(self, timeout)
+
+    async def await_result(self, timeout: float | None = None) -> Task:
+        """Wait for the task from async code (wait(), run in a thread)."""
+        from asgiref.sync import sync_to_async
+
+        return await sync_to_async(self.wait, thread_sensitive=False)(timeout)
 
 
 class Worker(models.Model):

@@ -212,7 +212,8 @@ def requeue_orphans(lease: float) -> int:
         Q(worker_id__in=dead) | ~Q(worker_id__in=Subquery(alive))
     )
     count = 0
-    for row in orphans.only("id", "task_path", "attempts", "max_attempts", "errors", "worker_id"):
+    fields = ("id", "task_path", "attempts", "max_attempts", "errors", "worker_id")
+    for row in orphans.only(*fields, "cancel_requested_at"):
         error = {
             "attempt": row.attempts,
             "at": now.isoformat(),
@@ -222,10 +223,15 @@ def requeue_orphans(lease: float) -> int:
             "traceback": "",
         }
         finished = row.attempts >= row.max_attempts
+        if row.cancel_requested_at is not None:  # a cancelled task never runs again
+            status = Task.Status.CANCELLED
+        else:
+            status = Task.Status.FAILED if finished else Task.Status.PENDING
+        finished = finished or status == Task.Status.CANCELLED
         count += Task.objects.filter(
             id=row.id, status=Task.Status.RUNNING, worker_id=row.worker_id
         ).update(
-            status=Task.Status.FAILED if finished else Task.Status.PENDING,
+            status=status,
             finished_at=now if finished else None,
             run_after=now,
             worker_id="",

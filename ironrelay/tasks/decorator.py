@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ from asgiref.sync import sync_to_async
 
 from ironrelay.conf import get_settings
 from ironrelay.tasks import queue, registry, retry
-from ironrelay.tasks.errors import TaskArgumentError
+from ironrelay.tasks.errors import TaskArgumentError, TaskCancelled
 
 if TYPE_CHECKING:
     from ironrelay.models import Task
@@ -23,10 +24,23 @@ class TaskContext:
 
     task_result: Task
     attempt: int
+    # Set by the worker when a cancel of this task is requested.
+    cancel_event: threading.Event = dataclasses.field(
+        default_factory=threading.Event, repr=False, compare=False
+    )
 
     @property
     def is_last_attempt(self) -> bool:
         return self.attempt >= self.task_result.max_attempts
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        """Raise TaskCancelled if a cancel of this task was requested."""
+        if self.cancel_event.is_set():
+            raise TaskCancelled(f"Task #{self.task_result.pk} was cancelled")
 
 
 @dataclasses.dataclass(frozen=True)

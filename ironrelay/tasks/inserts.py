@@ -142,6 +142,7 @@ def _values(new_id: int | None, new: NewTask) -> dict[str, Any]:
         "worker_ids": [],
         "errors": [],
         "return_value": None,
+        "cancel_requested_at": None,
     }
 
 

@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ironrelay.conf import get_settings
 from ironrelay.models import Task
 from ironrelay.storable import may_be_unstorable, unstorable
+from ironrelay.tasks import cancel as cancel_requests
 from ironrelay.tasks import inserts, writeback
-from ironrelay.tasks.errors import TaskArgumentError
+from ironrelay.tasks.errors import NotCancellable, TaskArgumentError
 from ironrelay.tasks.retry import delay_after_failure
 
 if TYPE_CHECKING:
@@ -172,20 +174,26 @@ def error_record(task: Task, exc: BaseException, traceback_text: str) -> dict[st
 def record_outcomes(worker_id: str, outcomes: Sequence[Outcome]) -> None:
     """Write back what a batch of tasks did in one UPDATE; a row the database refuses fails alone.
 
-    Rows another worker took over after a lost lease are left as that worker wrote them.
+    Rows another worker took over after a lost lease are left as that worker wrote them; a task
+    whose cancel was requested while it ran ends cancelled, never success, failed or pending.
     """
     now = timezone.now()
     using = _db()
     pairs = [_change(worker_id, outcome, now) for outcome in outcomes]
     try:
         with _on_its_own(using):
-            writeback.update(worker_id, [change for _, change, _ in pairs], using)
+            written = writeback.update(worker_id, [change for _, change, _ in pairs], using)
     except DatabaseError:
         # One row's values may be what the database refused: find it by writing each alone.
         pairs = [_write_alone(worker_id, pair, now, using) for pair in pairs]
+        written = 0  # not counted on this rare path: settle below looks anyway
     for outcome, _, values in pairs:
         for name, value in values.items():
             setattr(outcome.task, name, value)
+    # The UPDATE skips a task whose cancel was requested while it ran (and one another worker
+    # took over): one more statement ends the former cancelled.
+    if written < len(outcomes):
+        cancel_requests.settle_requested(worker_id, outcomes)
 
 
 def _change(
@@ -323,6 +331,7 @@ def retry(task: Task) -> bool:
             status=Task.Status.PENDING,
             run_after=timezone.now(),
             finished_at=None,
+            cancel_requested_at=None,
             max_attempts=F("attempts") + 1,
         )
     )
@@ -335,10 +344,24 @@ def run_now(task_ids: Sequence[int]) -> int:
     ).update(run_after=timezone.now())
 
 
-def cancel(task: Task) -> bool:
-    """Cancel a task that has not started yet."""
-    return bool(
-        Task.objects.filter(id=task.id, status=Task.Status.PENDING).update(
-            status=Task.Status.CANCELLED, finished_at=timezone.now(), unique_key=None
-        )
-    )
+def cancel(task: Task | int) -> bool:
+    """Cancel a pending task at once, or ask the worker running it to stop.
+
+    Return True if it is cancelled now, False if it runs and was asked to stop: it then ends
+    ``cancelled`` whatever it does next (async tasks are cancelled outright, sync ones see
+    ``context.cancel_requested``). Raise NotCancellable if it has finished or does not exist.
+    """
+    task_id = task if isinstance(task, int) else task.id
+    now = timezone.now()
+    if Task.objects.filter(id=task_id, status=Task.Status.PENDING).update(
+        status=Task.Status.CANCELLED, finished_at=now, unique_key=None
+    ):
+        return True
+    if Task.objects.filter(id=task_id, status=Task.Status.RUNNING).update(
+        cancel_requested_at=Coalesce(F("cancel_requested_at"), now)
+    ):
+        return False
+    status = Task.objects.filter(id=task_id).values_list("status", flat=True).first()
+    if status is None:
+        raise NotCancellable(f"There is no task #{task_id}")
+    raise NotCancellable(f"Task #{task_id} is {status}: it can no longer be cancelled")

@@ -9,7 +9,7 @@ import threading
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import FrameType
 
@@ -21,10 +21,10 @@ from django.utils import timezone
 from ironrelay.conf import get_settings
 from ironrelay.models import Task
 from ironrelay.storable import may_be_unstorable, too_deep, unstorable
-from ironrelay.tasks import claim, queue
+from ironrelay.tasks import aio, cancel, claim, queue
 from ironrelay.tasks.db import TaskListener
 from ironrelay.tasks.decorator import TaskContext
-from ironrelay.tasks.errors import TaskNotFound
+from ironrelay.tasks.errors import TaskCancelled, TaskNotFound
 from ironrelay.tasks.queue import Outcome
 from ironrelay.tasks.registry import get_task
 from ironrelay.tasks.threads import TaskThreads
@@ -32,6 +32,7 @@ from ironrelay.tasks.threads import TaskThreads
 logger = logging.getLogger("ironrelay.worker")
 
 FLUSH_INTERVAL = 0.02  # seconds a finished task may wait to be written with others
+CANCEL_CHECK_INTERVAL = 0.5  # seconds between looks for cancel requests while tasks run
 
 
 class TaskTimeout(Exception):
@@ -42,24 +43,37 @@ class TaskTimeout(Exception):
 class _Running:
     task: Task
     started: float | None = None  # monotonic time the thread began running it
+    cancel: threading.Event = field(default_factory=threading.Event)
+    run: aio.AsyncRun | None = None  # an async task's run on the event loop
 
 
-def execute(task: Task) -> Outcome:
+def execute(task: Task, cancel_event: threading.Event | None = None) -> Outcome:
     """Run one claimed task in this thread and describe what happened."""
     started_at = timezone.now()
     try:
         definition = get_task(task.task_path)
     except TaskNotFound as exc:
         return _failure(task, exc, started_at, permanent=True)
-    args = task.args
-    if definition.takes_context:
-        args = [TaskContext(task_result=task, attempt=task.attempts), *args]
+    args = _arguments(task, definition.takes_context, cancel_event)
     try:
         value = definition.func(*args, **task.kwargs)
     except Exception as exc:  # a task's failure is data, never the worker's crash
         return _failure(task, exc, started_at, permanent=False)
     finally:
         close_old_connections()
+    return _success(task, value, started_at)
+
+
+def _arguments(task: Task, takes_context: bool, cancel_event: threading.Event | None) -> list:
+    if not takes_context:
+        return task.args
+    context = TaskContext(
+        task_result=task, attempt=task.attempts, cancel_event=cancel_event or threading.Event()
+    )
+    return [context, *task.args]
+
+
+def _success(task: Task, value: object, started_at: datetime) -> Outcome:
     text = problem = None
     try:
         text = None if value is None else queue.strict_json(value)
@@ -121,6 +135,8 @@ class Worker:
         self._listener = TaskListener(self._wake)
         self._db_outages = 0  # bumped on each database error in the loop
         self._thread_state = threading.local()
+        self._loop = aio.EventLoopThread()  # async def tasks share it
+        self._next_cancel_check = 0.0
         self._stopping = threading.Event()
         self._thread_connections: list[BaseDatabaseWrapper] = []
         self._pool = TaskThreads(
@@ -202,6 +218,7 @@ class Worker:
 
     def _shutdown(self) -> None:
         self._listener.stop()
+        self._loop.stop()
         # A thread still running an overdue task cannot be joined; the process exits without it.
         self._pool.shutdown(wait=not self.overran)
         if not self.overran:
@@ -223,6 +240,7 @@ class Worker:
         """Do one round of collect, write, claim; return False when the worker should exit."""
         self._collect()
         self._expire_overdue()
+        self._pass_on_cancels()
         if self._pending_writes and (
             self._stopping.is_set()
             or not self._running
@@ -257,8 +275,52 @@ class Worker:
         for task in tasks:
             entry = _Running(task=task)
             self._running[task.id] = entry
-            self._pool.submit(task.id, self._run_one, entry)
+            if aio.is_async_task(task.task_path):
+                self._start_async(entry)
+            else:
+                self._pool.submit(task.id, self._run_one, entry)
         return len(tasks)
+
+    def _start_async(self, entry: _Running) -> None:
+        task, started_at = entry.task, timezone.now()
+        definition = get_task(task.task_path)
+        try:
+            coro = definition.func(*_arguments(task, definition.takes_context, entry.cancel))
+        except Exception as exc:  # bad arguments fail at the call, before any await
+            self._finished.put(_failure(task, exc, started_at, permanent=False))
+            return
+
+        def done(run: aio.AsyncRun) -> None:
+            if run.timed_out:
+                exc: BaseException = TaskTimeout(
+                    f"Task {task.task_path} ran longer than {task.timeout:g} s; it was cancelled"
+                )
+                outcome = _failure(task, exc, started_at, permanent=False)
+            elif run.cancelled:
+                exc = TaskCancelled(f"Task #{task.id} was cancelled while it ran")
+                outcome = _failure(task, exc, started_at, permanent=True)
+            elif run.error is not None:
+                outcome = _failure(task, run.error, started_at, permanent=False)
+            else:
+                outcome = _success(task, run.value, started_at)
+            self._finished.put(outcome)
+            self._wake.set()
+
+        entry.started = time.monotonic()
+        entry.run = self._loop.submit(coro, task.timeout, done)
+
+    def _pass_on_cancels(self) -> None:
+        if not self._running or time.monotonic() < self._next_cancel_check:
+            return
+        self._next_cancel_check = time.monotonic() + CANCEL_CHECK_INTERVAL
+        for task_id in cancel.requested(self.id, self._running):
+            entry = self._running.get(task_id)
+            if entry is None or entry.cancel.is_set():
+                continue
+            logger.info("Task %s #%s: cancel requested", entry.task.task_path, task_id)
+            entry.cancel.set()
+            if entry.run is not None:
+                self._loop.cancel(entry.run)
 
     def _run_one(self, entry: _Running) -> None:
         if getattr(self._thread_state, "outages", 0) != self._db_outages:
@@ -268,7 +330,7 @@ class Worker:
                 conn.close()
         entry.started = time.monotonic()
         try:
-            outcome = execute(entry.task)
+            outcome = execute(entry.task, entry.cancel)
         except BaseException as exc:
             outcome = _failure(entry.task, exc, timezone.now(), permanent=False)
         self._finished.put(outcome)
@@ -295,6 +357,8 @@ class Worker:
         now = time.monotonic()
         for task_id, entry in list(self._running.items()):
             limit = entry.task.timeout
+            if entry.run is not None:
+                continue  # the event loop cancels an async task at its timeout
             if limit and entry.started is not None and now - entry.started > limit:
                 # A thread cannot be killed: its result is ignored and its slot stays busy until
                 # the function returns, or, under a supervisor, until this process exits. The

@@ -5,7 +5,8 @@ those rows and sets every task's columns from its own row: PostgreSQL ``UPDATE .
 json_to_recordset(rows)`` (one fixed statement and one parameter whatever the batch size),
 SQLite ``UPDATE ... FROM (VALUES ...)``, MariaDB/MySQL a multi-table ``UPDATE`` joined to a derived
 table of ``SELECT ... UNION ALL`` rows. Only rows still running under the writing worker change, so
-a task another worker took over after a lost lease keeps that worker's outcome.
+a task another worker took over after a lost lease keeps that worker's outcome, and a task whose
+cancel was requested is left for the queue manager to end cancelled.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ UPDATE_POSTGRESQL = (
     " finished_at timestamptz, run_after timestamptz, return_value text, errors text,"
     " worker_ids text)"
     " WHERE t.id = v.id AND t.status = 'running' AND t.worker_id = %s"
+    " AND t.cancel_requested_at IS NULL"
 )
 UPDATE_SQLITE = (
     "UPDATE ironrelay_task AS t SET status = v.status, finished_at = v.finished_at,"
@@ -47,6 +49,7 @@ UPDATE_SQLITE = (
     " column4 AS run_after, column5 AS return_value, column6 AS errors, column7 AS worker_ids"
     " FROM (VALUES {rows})) AS v"
     " WHERE t.id = v.id AND t.status = 'running' AND t.worker_id = %s"
+    " AND t.cancel_requested_at IS NULL"
 )
 UPDATE_MYSQL = (
     "UPDATE ironrelay_task AS t JOIN ({rows}) AS v ON v.id = t.id"
@@ -54,7 +57,7 @@ UPDATE_MYSQL = (
     " t.run_after = COALESCE(CAST(v.run_after AS DATETIME(6)), t.run_after),"
     " t.return_value = v.return_value, t.errors = COALESCE(v.errors, t.errors),"
     " t.worker_ids = v.worker_ids, t.worker_id = ''"
-    " WHERE t.status = 'running' AND t.worker_id = %s"
+    " WHERE t.status = 'running' AND t.worker_id = %s AND t.cancel_requested_at IS NULL"
 )
 MYSQL_FIRST_ROW = (
     "SELECT %s AS id, %s AS status, %s AS finished_at, %s AS run_after, %s AS return_value,"

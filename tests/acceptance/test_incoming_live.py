@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from ironrelay.handlers.sources import get_source
-from ironrelay.models import IncomingWebhook
+from ironrelay.models import IncomingWebhook, Worker
 from tests.testapp.models import Execution
 from tests.waiting import wait_until
 
@@ -52,6 +52,8 @@ def test_webhooks_stored_while_no_worker_runs_are_each_handled_once_by_workers_s
     assert not Execution.objects.exists()  # stored and queued, nothing ran
 
     workers = [start_worker("--concurrency", "2") for _ in range(2)]
+    # Both running (signal handlers set) before the SIGTERM below, even if one did all the work.
+    assert wait_until(lambda: Worker.objects.count() == 2, timeout=60)
     assert wait_until(
         lambda: IncomingWebhook.objects.filter(pk__in=ids, status="processed").count() == 6,
         timeout=60,

@@ -152,12 +152,17 @@ def test_retry_action_queues_failed_tasks_and_skips_others(admin_client):
     ]
 
 
-def test_cancel_action_cancels_pending_tasks_and_skips_others(admin_client):
-    pending, running = task("pending"), task("running")
-    response = run_action(admin_client, Task, "cancel_tasks", [pending, running])
+def test_cancel_action_cancels_pending_and_running_tasks_and_skips_finished(admin_client):
+    pending, running, done = task("pending"), task("running"), task("success")
+    response = run_action(admin_client, Task, "cancel_tasks", [pending, running, done])
     assert Task.objects.get(pk=pending.pk).status == "cancelled"
-    assert Task.objects.get(pk=running.pk).status == "running"
-    assert messages_of(response) == ["Cancelled 1 pending task(s); 1 skipped (not pending)."]
+    running = Task.objects.get(pk=running.pk)
+    assert running.status == "running" and running.cancel_requested_at is not None
+    assert Task.objects.get(pk=done.pk).status == "success"
+    assert messages_of(response) == [
+        "Cancelled 2 task(s), running ones as soon as their worker sees it;"
+        " 1 skipped (already finished)."
+    ]
 
 
 def test_replay_action_queues_handlers_again_and_skips_invalid(admin_client):

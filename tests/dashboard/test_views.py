@@ -218,11 +218,20 @@ class TestActions:
         assert "cancelled" in response.content.decode()
         assert Task.objects.get(pk=task.pk).status == "cancelled"
 
-    def test_cancel_running_task_changes_nothing(self, operator_client):
+    def test_cancel_running_task_requests_it(self, operator_client):
         task = Task.objects.create(task_path="x.y", status="running")
+        page = operator_client.get(reverse("ironrelay:task_detail", args=[task.pk]))
+        assert reverse("ironrelay:task_cancel", args=[task.pk]) in page.content.decode()
+        response = self.post(operator_client, "ironrelay:task_cancel", task.pk)
+        assert "asked to stop: it ends cancelled" in response.content.decode()
+        task = Task.objects.get(pk=task.pk)
+        assert task.status == "running" and task.cancel_requested_at is not None
+
+    def test_cancel_finished_task_changes_nothing(self, operator_client):
+        task = Task.objects.create(task_path="x.y", status="success")
         response = self.post(operator_client, "ironrelay:task_cancel", task.pk)
         assert "nothing was changed" in response.content.decode()
-        assert Task.objects.get(pk=task.pk).status == "running"
+        assert Task.objects.get(pk=task.pk).status == "success"
 
     def test_bulk_retry(self, operator_client):
         failed = [factories.failed_task() for _ in range(3)]
