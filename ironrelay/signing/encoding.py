@@ -16,7 +16,12 @@ _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 def hmac_sha256(key: bytes, message: bytes) -> bytes:
     """Return the raw HMAC-SHA256 digest of ``message`` under ``key``."""
-    return hmac.new(key, message, hashlib.sha256).digest()
+    return hmac_digest(key, message, "sha256")
+
+
+def hmac_digest(key: bytes, message: bytes, algorithm: str) -> bytes:
+    """Return the raw HMAC digest of ``message`` under ``key`` with hashlib's ``algorithm``."""
+    return hmac.new(key, message, algorithm).digest()
 
 
 def content_digest(message: bytes) -> str:
@@ -51,11 +56,15 @@ def decode_base64(value: str, *, what: str, size: int | None = None) -> bytes:
 
 
 def find_hmac_match(
-    keys: Sequence[bytes], message: bytes, candidates: Sequence[bytes]
+    keys: Sequence[bytes],
+    message: bytes,
+    candidates: Sequence[bytes],
+    *,
+    algorithm: str = "sha256",
 ) -> int | None:
     """Return the index of the first key whose HMAC of ``message`` is among ``candidates``."""
     for index, key in enumerate(keys):
-        expected = hmac_sha256(key, message)
+        expected = hmac_digest(key, message, algorithm)
         if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
             return index
     return None

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import base64
-import hmac
 from collections.abc import Mapping
 from datetime import datetime
 
 from .base import Verified, lowercase_headers, require_header
-from .encoding import content_digest, decode_base64
+from .encoding import content_digest, decode_base64, find_hmac_match, hmac_digest
 from .exceptions import InvalidSignature
 from .request_url import UrlSignedScheme, form_params, sorted_params_text
 
@@ -36,11 +35,11 @@ class MandrillScheme(UrlSignedScheme):
         value = require_header(lowercase_headers(headers), HEADER)
         digest = decode_base64(value, what=f"{HEADER} header", size=SHA1_SIZE)
         message = sorted_params_text(self.target_url(url), form_params(body, what="the body"))
-        for index, key in enumerate(self._keys):
-            if hmac.compare_digest(hmac.new(key, message, "sha1").digest(), digest):
-                # Mandrill signs no time: a captured batch stays valid, so dedupe on content.
-                return Verified(self.name, index, content_digest=content_digest(message))
-        raise InvalidSignature(f"{HEADER} matches none of the configured secrets")
+        index = find_hmac_match(self._keys, message, [digest], algorithm="sha1")
+        if index is None:
+            raise InvalidSignature(f"{HEADER} matches none of the configured secrets")
+        # Mandrill signs no time: a captured batch stays valid, so dedupe on content.
+        return Verified(self.name, index, content_digest=content_digest(message))
 
     def sign(
         self,
@@ -53,5 +52,5 @@ class MandrillScheme(UrlSignedScheme):
     ) -> dict[str, str]:
         """Return X-Mandrill-Signature for a form ``body`` posted to ``url``."""
         message = sorted_params_text(self.target_url(url), form_params(body, what="the body"))
-        digest = hmac.new(self._keys[0], message, "sha1").digest()
+        digest = hmac_digest(self._keys[0], message, "sha1")
         return {HEADER: base64.b64encode(digest).decode("ascii")}

@@ -10,7 +10,7 @@ from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 from .base import Verified, lowercase_headers, require_header
-from .encoding import content_digest, decode_base64
+from .encoding import content_digest, decode_base64, find_hmac_match, hmac_digest
 from .exceptions import InvalidSignature, MalformedSignature
 from .request_url import UrlSignedScheme, form_params, port_variants, sorted_params_text
 
@@ -76,10 +76,9 @@ class TwilioScheme(UrlSignedScheme):
         # Twilio may have signed the URL with or without its default port.
         for candidate in port_variants(target):
             message = signed_text(candidate, body)
-            for index, key in enumerate(self._keys):
-                expected = hmac.new(key, message, hasher).digest()
-                if hmac.compare_digest(expected, digest):
-                    return Verified(self.name, index, content_digest=content_digest(message))
+            index = find_hmac_match(self._keys, message, [digest], algorithm=hasher)
+            if index is not None:
+                return Verified(self.name, index, content_digest=content_digest(message))
         raise InvalidSignature(f"{SIGNATURE_HEADER} matches none of the configured secrets")
 
     def sign(
@@ -93,5 +92,5 @@ class TwilioScheme(UrlSignedScheme):
     ) -> dict[str, str]:
         """Return X-Twilio-Signature for a form ``body`` (or a URL carrying bodySHA256)."""
         message = signed_text(self.target_url(url), body)
-        digest = hmac.new(self._keys[0], message, "sha1").digest()
+        digest = hmac_digest(self._keys[0], message, "sha1")
         return {SIGNATURE_HEADER: base64.b64encode(digest).decode("ascii")}
