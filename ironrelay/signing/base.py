@@ -165,3 +165,26 @@ class Scheme(ABC):
     ) -> tuple[bytes, dict[str, str]]:
         """Return the body and headers a sender sends; body-signing schemes edit the body."""
         return body, self.sign(body, now=now, msg_id=msg_id)
+
+
+class TimestampHeaderMixin:
+    """Read a signature header plus the Unix-time header the signature covers with the body."""
+
+    signature_header: ClassVar[str]
+    timestamp_header: ClassVar[str]
+
+    def signed_headers(self) -> frozenset[str]:
+        """Return the timestamp header, which is signed with the body."""
+        return frozenset({self.timestamp_header.lower()})
+
+    def signs_timestamp(self) -> bool:
+        """Return True: the timestamp header is signed with the body."""
+        return True
+
+    def signature_and_timestamp(self, headers: Mapping[str, str]) -> tuple[str, str]:
+        """Return the signature and timestamp header values, each required."""
+        lowered = lowercase_headers(headers)
+        return (
+            require_header(lowered, self.signature_header),
+            require_header(lowered, self.timestamp_header),
+        )

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
-from .base import Verified, lowercase_headers, require_header
+from .base import TimestampHeaderMixin, Verified
 from .encoding import SHA256_SIZE, content_digest, decode_base64, find_hmac_match, hmac_sha256
 from .exceptions import InvalidSignature, MalformedSignature
 from .request_url import UrlSignedScheme
@@ -44,18 +44,12 @@ def signed_content(method: str, url: str, body: bytes, timestamp: str) -> bytes:
     return (method.upper() + signed_uri(url)).encode("utf-8") + body + timestamp.encode("ascii")
 
 
-class HubSpotScheme(UrlSignedScheme):
+class HubSpotScheme(TimestampHeaderMixin, UrlSignedScheme):
     """Verify HubSpot's v3 base64 HMAC-SHA256 with a millisecond timestamp."""
 
     name = "hubspot"
-
-    def signed_headers(self) -> frozenset[str]:
-        """Return the request timestamp header, which is signed with the body."""
-        return frozenset({TIMESTAMP_HEADER.lower()})
-
-    def signs_timestamp(self) -> bool:
-        """Return True: X-HubSpot-Request-Timestamp is signed."""
-        return True
+    signature_header = SIGNATURE_HEADER
+    timestamp_header = TIMESTAMP_HEADER
 
     def verify(
         self,
@@ -67,9 +61,7 @@ class HubSpotScheme(UrlSignedScheme):
         method: str = "POST",
     ) -> Verified:
         """Check X-HubSpot-Signature-v3 against every configured client secret."""
-        lowered = lowercase_headers(headers)
-        value = require_header(lowered, SIGNATURE_HEADER)
-        timestamp_text = require_header(lowered, TIMESTAMP_HEADER)
+        value, timestamp_text = self.signature_and_timestamp(headers)
         digest = decode_base64(value, what=f"{SIGNATURE_HEADER} header", size=SHA256_SIZE)
         if _MILLISECONDS.fullmatch(timestamp_text) is None:
             raise MalformedSignature(f"{TIMESTAMP_HEADER} header is not integer milliseconds")

@@ -5,36 +5,23 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from .asymmetric import PublicKeyScheme
-from .base import Verified, lowercase_headers, require_header
+from .base import TimestampHeaderMixin, Verified
 from .encoding import content_digest
 from .exceptions import InvalidSignature
 from .timestamps import check_tolerance, parse_unix_timestamp, unix_seconds
 
 
-class TimestampedPublicKeyScheme(PublicKeyScheme):
+class TimestampedPublicKeyScheme(TimestampHeaderMixin, PublicKeyScheme):
     """Verify a signature of the timestamp header's text followed by the body."""
-
-    signature_header: ClassVar[str]
-    timestamp_header: ClassVar[str]
-
-    def signed_headers(self) -> frozenset[str]:
-        """Return the timestamp header, which is signed with the body."""
-        return frozenset({self.timestamp_header.lower()})
-
-    def signs_timestamp(self) -> bool:
-        """Return True: the timestamp header is signed with the body."""
-        return True
 
     def verify(
         self, body: bytes, headers: Mapping[str, str], *, now: datetime | None = None
     ) -> Verified:
         """Check the signature of timestamp + body against each public key."""
-        lowered = lowercase_headers(headers)
-        value = require_header(lowered, self.signature_header)
-        timestamp_text = require_header(lowered, self.timestamp_header)
+        value, timestamp_text = self.signature_and_timestamp(headers)
         signature = self.decode_signature(value)
         timestamp = parse_unix_timestamp(timestamp_text, what=f"{self.timestamp_header} header")
         message = timestamp_text.encode("ascii") + body

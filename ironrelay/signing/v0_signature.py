@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import ClassVar
 
-from .base import Scheme, Verified, lowercase_headers, require_header
+from .base import Scheme, TimestampHeaderMixin, Verified
 from .encoding import content_digest, decode_hex_sha256, find_hmac_match, hmac_sha256
 from .exceptions import InvalidSignature, MalformedSignature
 from .timestamps import check_tolerance, parse_unix_timestamp, unix_seconds
@@ -14,27 +13,14 @@ from .timestamps import check_tolerance, parse_unix_timestamp, unix_seconds
 PREFIX = "v0="
 
 
-class V0SignatureScheme(Scheme):
+class V0SignatureScheme(TimestampHeaderMixin, Scheme):
     """Verify a ``v0=`` hex HMAC-SHA256 with the Unix timestamp sent in its own header."""
-
-    signature_header: ClassVar[str]
-    timestamp_header: ClassVar[str]
-
-    def signed_headers(self) -> frozenset[str]:
-        """Return the request timestamp header, which is signed with the body."""
-        return frozenset({self.timestamp_header.lower()})
-
-    def signs_timestamp(self) -> bool:
-        """Return True: the timestamp header is signed with the body."""
-        return True
 
     def verify(
         self, body: bytes, headers: Mapping[str, str], *, now: datetime | None = None
     ) -> Verified:
         """Check the signature header against every configured secret."""
-        lowered = lowercase_headers(headers)
-        value = require_header(lowered, self.signature_header)
-        timestamp_text = require_header(lowered, self.timestamp_header)
+        value, timestamp_text = self.signature_and_timestamp(headers)
         if not value.startswith(PREFIX):
             raise MalformedSignature(
                 f"{self.signature_header} header does not start with {PREFIX!r}"
