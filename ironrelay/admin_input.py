@@ -42,10 +42,11 @@ class CraftedInputAdmin(admin.ModelAdmin):
             return None
         return super().get_object(request, object_id, from_field)
 
-    def response_action(self, request: HttpRequest, queryset: QuerySet) -> Any:
+    def response_action(self, request: HttpRequest, queryset: QuerySet, **kwargs: Any) -> Any:
+        # kwargs: Django 6 adds action_location; pass on whatever this Django gives.
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         valid = [raw for raw in selected if is_valid_pk(self.model, raw)]
         if len(valid) != len(selected):
             request.POST = request.POST.copy()
             request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, valid)
-        return super().response_action(request, queryset)
+        return super().response_action(request, queryset, **kwargs)
