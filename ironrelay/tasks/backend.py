@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import inspect
 from collections.abc import Iterable
 from datetime import datetime
 from importlib import import_module
@@ -18,7 +19,7 @@ from django.utils.module_loading import import_string, module_has_submodule
 from ironrelay.models import Task as TaskRow
 from ironrelay.tasks import queue, registry
 from ironrelay.tasks.decorator import TaskFunction
-from ironrelay.tasks.djangoresults import result_from_row, run_in_worker
+from ironrelay.tasks.djangoresults import arun_in_worker, result_from_row, run_in_worker
 from ironrelay.tasks.djangotasks import (
     BaseTaskBackend,
     InvalidTask,
@@ -132,7 +133,7 @@ class IronRelayBackend(BaseTaskBackend):
     task_class = IronRelayTask
 
     supports_defer = True  # run_after: the row waits until then
-    supports_async_task = True  # coroutine functions; the worker runs each with async_to_sync
+    supports_async_task = True  # coroutine functions run on the worker's event loop
     supports_get_result = True  # a result is a row: readable from any thread or process
     supports_priority = True  # higher priority is claimed first
 
@@ -166,8 +167,10 @@ class IronRelayBackend(BaseTaskBackend):
             else getattr(task, name)
             for name in DEFAULT_OPTIONS
         }
+        # A coroutine function gets a coroutine wrapper, which the worker runs on its event loop.
+        runner = arun_in_worker if inspect.iscoroutinefunction(task.func) else run_in_worker
         return TaskFunction(
-            func=functools.partial(run_in_worker, task, type(self)),
+            func=functools.partial(runner, task, type(self)),
             path=task.module_path,
             queue=task.queue_name,
             priority=task.priority,
@@ -211,6 +214,21 @@ class IronRelayBackend(BaseTaskBackend):
                 priority=row.priority, queue_name=row.queue_name, backend=self.alias
             )
         return result_from_row(found, row, self.alias, loaded=True)
+
+    def cancel(self, result_id: Any) -> bool:
+        """Cancel the task of `result_id`: at once if pending, else ask its worker to stop.
+
+        Return True if it never ran, False if it runs and was asked to stop (it then ends
+        cancelled whatever it does next). Either way its result reads FAILED, with an error
+        saying so. Raise TaskResultDoesNotExist for an unknown id, NotCancellable once finished.
+        """
+        try:
+            pk = int(result_id)
+        except (TypeError, ValueError):
+            raise TaskResultDoesNotExist(result_id) from None
+        if not 0 < pk < 2**63 or not TaskRow.objects.filter(pk=pk).exists():
+            raise TaskResultDoesNotExist(result_id)
+        return queue.cancel(pk)
 
     def check(self, **kwargs: Any) -> Iterable[checks.CheckMessage]:
         """Report a wrong QUEUES or OPTIONS, and tasks modules naming a queue not in QUEUES."""

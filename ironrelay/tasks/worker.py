@@ -285,7 +285,8 @@ class Worker:
         task, started_at = entry.task, timezone.now()
         definition = get_task(task.task_path)
         try:
-            coro = definition.func(*_arguments(task, definition.takes_context, entry.cancel))
+            args = _arguments(task, definition.takes_context, entry.cancel)
+            coro = definition.func(*args, **task.kwargs)
         except Exception as exc:  # bad arguments fail at the call, before any await
             self._finished.put(_failure(task, exc, started_at, permanent=False))
             return
