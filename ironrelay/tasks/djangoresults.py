@@ -40,6 +40,21 @@ def _task_error(error: dict[str, Any]) -> Any:
     return TaskError(exception_class_path=path, traceback=text)
 
 
+CANCELLED_PATH = f"{TaskCancelled.__module__}.{TaskCancelled.__qualname__}"
+
+
+def _errors(row: TaskRow) -> list[Any]:
+    """Return the row's errors; a cancelled task's end with one saying it was cancelled."""
+    errors = [_task_error(error) for error in row.errors]
+    if row.status == TaskRow.Status.CANCELLED and (
+        not errors or errors[-1].exception_class_path != CANCELLED_PATH
+    ):
+        # Django reads it as FAILED: this entry says why, even for a task that never ran.
+        text = f"{CANCELLED_PATH}: Task #{row.pk} was cancelled"
+        errors.append(TaskError(exception_class_path=CANCELLED_PATH, traceback=text))
+    return errors
+
+
 def _worker_ids(row: TaskRow) -> list[str]:
     """Return one worker id per attempt: Django counts attempts as len(worker_ids).
 
@@ -123,7 +138,7 @@ def result_from_row(task: Any, row: TaskRow, alias: str, *, loaded: bool = False
         args=[] if shaped else row.args,
         kwargs={} if shaped else row.kwargs,
         backend=alias,
-        errors=[_task_error(error) for error in row.errors],
+        errors=_errors(row),
         worker_ids=_worker_ids(row),
     )
     if shaped:

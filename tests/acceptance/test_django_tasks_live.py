@@ -111,3 +111,6 @@ def test_pending_task_is_cancelled_before_it_runs(transactional_db):
     assert task_backends["default"].cancel(result.id) is True
     result.refresh()
     assert result.status == TaskResultStatus.FAILED
+    assert result.errors[-1].exception_class_path == "ironrelay.tasks.errors.TaskCancelled"
+    assert "was cancelled" in result.errors[-1].traceback
+    assert not Execution.objects.exists()
