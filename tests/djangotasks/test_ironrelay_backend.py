@@ -9,6 +9,7 @@ from django.test import override_settings
 
 from ironrelay.models import Task as TaskRow
 from ironrelay.tasks import queue
+from ironrelay.tasks.djangoresults import IronRelayResult
 from ironrelay.tasks.djangotasks import (
     InvalidTask,
     TaskResultDoesNotExist,
@@ -17,6 +18,7 @@ from ironrelay.tasks.djangotasks import (
     task_finished,
     task_started,
 )
+from ironrelay.tasks.errors import NotCancellable
 from ironrelay.tasks.registry import get_task
 from tests.djangotasks.conftest import drain_ironrelay
 from tests.testapp import djtasks, tasks
@@ -97,6 +99,33 @@ def test_result_of_a_cancelled_task_is_failed():
     queue.cancel(TaskRow.objects.get(pk=int(result.id)))
     result.refresh()
     assert result.status == TaskResultStatus.FAILED and result.is_finished
+
+
+@pytest.mark.parametrize("result_id", ["999999", "abc", "-1", str(2**63), None])
+def test_cancel_of_an_unknown_result_id_does_not_exist(result_id):
+    with pytest.raises(TaskResultDoesNotExist):
+        task_backends["default"].cancel(result_id)
+
+
+def test_cancel_of_a_finished_task_is_not_cancellable():
+    result = djtasks.add.enqueue(1, 2)
+    drain_ironrelay()
+    with pytest.raises(NotCancellable, match="success"):
+        result.cancel()
+    assert result.wait(timeout=5).return_value == 3
+
+
+def test_wait_on_an_unfinished_result_raises_timeout_error():
+    result = djtasks.add.enqueue(1, 2)
+    with pytest.raises(TimeoutError):
+        result.wait(timeout=0.05)
+    assert result.status == TaskResultStatus.READY
+
+
+def test_results_from_enqueue_and_get_result_can_be_waited_for():
+    result = djtasks.add.enqueue(1, 2)
+    assert isinstance(result, IronRelayResult)
+    assert isinstance(djtasks.add.get_result(result.id), IronRelayResult)
 
 
 def test_get_result_of_a_native_ironrelay_task_does_not_exist():
