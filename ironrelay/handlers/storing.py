@@ -146,7 +146,7 @@ def handler_tasks(
 ) -> list[NewTask]:
     """Return the task each handler's run gets, as run_handler.using(...).defer() would store it."""
     return [
-        queue._template(run_handler.using(**handler.task_options), now)._replace(
+        queue.new_task(run_handler.using(**handler.task_options), now)._replace(
             args=[None, handler.path]
         )
         for handler in handlers

@@ -80,7 +80,7 @@ def check_json(path: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[
 strict_json = json.JSONEncoder(allow_nan=False).encode  # JSON text, or ValueError for NaN
 
 
-def _template(definition: TaskFunction, now: datetime) -> inserts.NewTask:
+def new_task(definition: TaskFunction, now: datetime) -> inserts.NewTask:
     """Return the values a task of this definition, deferred now, gets (no arguments yet)."""
     if definition.run_after is not None:
         run_after = definition.run_after
@@ -123,7 +123,7 @@ def enqueue(definition: TaskFunction, args: Sequence[Any], kwargs: dict[str, Any
     With a unique_key that a pending task already holds, nothing is stored: the pending task is
     returned with ``duplicate = True``.
     """
-    new = _with_arguments(_template(definition, timezone.now()), args, kwargs)
+    new = _with_arguments(new_task(definition, timezone.now()), args, kwargs)
     if not new.unique_key:
         return inserts.insert_one(new, _db())
     try:
@@ -143,7 +143,7 @@ def bulk_enqueue(definition: TaskFunction, calls: Iterable[Any]) -> list[Task]:
     """Store many pending tasks with batched INSERTs; each call is args or (args, kwargs)."""
     if definition.unique_key:
         raise TaskArgumentError(f"{definition.path}: bulk_defer() does not take a unique_key.")
-    template = _template(definition, timezone.now())
+    template = new_task(definition, timezone.now())
     news = []
     for call in calls:
         if isinstance(call, tuple) and len(call) == 2 and isinstance(call[1], dict):
