@@ -11,6 +11,7 @@ from django.db import ProgrammingError, connections, router
 
 from ironrelay.conf import get_settings
 from ironrelay.models import Task
+from ironrelay.tasks.wakeup import Wakeup
 
 logger = logging.getLogger("ironrelay.db")
 
@@ -36,7 +37,7 @@ class TaskListener:
     databases have no such thing: there the worker polls every WORKER_POLL_INTERVAL.
     """
 
-    def __init__(self, wake: threading.Event, alias: str | None = None) -> None:
+    def __init__(self, wake: Wakeup, alias: str | None = None) -> None:
         self.wake = wake
         self.alias = alias or router.db_for_write(Task)
         self._stop = threading.Event()

@@ -18,6 +18,8 @@ import time
 from types import FrameType
 from typing import Any
 
+from ironrelay.tasks.wakeup import Wakeup
+
 logger = logging.getLogger("ironrelay.supervisor")
 
 EXIT_OVERRAN = 75  # a worker process left a task thread behind: start another
@@ -60,17 +62,16 @@ class Supervisor:
         self._children: list[Any] = []
         self._restarts: list[float] = []  # monotonic times at which to start a process
         self._crashes = 0  # unexpected exits in a row, for the restart delay
-        self._stopping = threading.Event()
+        self._stop_requested = False  # set by stop(), perhaps in a signal handler
+        self._wake = Wakeup()
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
-        """Ask every worker process to stop gracefully; run() returns when all have."""
-        if not self._stopping.is_set():
-            logger.info("Supervisor stopping %s worker process(es)", len(self._children))
-        self._stopping.set()
-        self._restarts.clear()
-        for child in self._children:
-            if child.is_alive() and child.pid:
-                os.kill(child.pid, signal.SIGTERM)
+        """Ask every worker process to stop gracefully; run() returns when all have.
+
+        Safe in a signal handler: it sets a flag and wakes the loop, which does the rest.
+        """
+        self._stop_requested = True
+        self._wake.set()
 
     def install_signal_handlers(self) -> None:
         """Make SIGTERM and SIGINT stop the supervisor and its workers gracefully."""
@@ -86,8 +87,12 @@ class Supervisor:
         )
         for _ in range(self.processes):
             self._start()
+        stopping = False
         while self._children or self._restarts:
-            self._stopping.wait(0.2)
+            self._wake.wait(0.2)
+            if self._stop_requested and not stopping:
+                stopping = True
+                self._stop_children()
             for child in [c for c in self._children if not c.is_alive()]:
                 child.join()
                 self._children.remove(child)
@@ -96,7 +101,15 @@ class Supervisor:
             for due in [t for t in self._restarts if t <= now]:
                 self._restarts.remove(due)
                 self._start()
+        self._wake.close()
         logger.info("Supervisor %s stopped", os.getpid())
+
+    def _stop_children(self) -> None:
+        logger.info("Supervisor stopping %s worker process(es)", len(self._children))
+        self._restarts.clear()
+        for child in self._children:
+            if child.is_alive() and child.pid:
+                os.kill(child.pid, signal.SIGTERM)
 
     def _start(self) -> None:
         child = self._context.Process(
@@ -106,11 +119,11 @@ class Supervisor:
         )
         child.start()
         self._children.append(child)
-        if self._stopping.is_set() and child.pid:  # stop() came while it was starting
+        if self._stop_requested and child.pid:  # stop() came while it was starting
             os.kill(child.pid, signal.SIGTERM)
 
     def _exited(self, pid: int, code: int | None) -> None:
-        if self._stopping.is_set():
+        if self._stop_requested:
             return
         if code == 0 and self.options.get("burst"):
             return  # nothing was due any more

@@ -28,6 +28,7 @@ from ironrelay.tasks.errors import TaskCancelled, TaskNotFound
 from ironrelay.tasks.queue import Outcome
 from ironrelay.tasks.registry import get_task
 from ironrelay.tasks.threads import TaskThreads
+from ironrelay.tasks.wakeup import Wakeup
 
 logger = logging.getLogger("ironrelay.worker")
 
@@ -131,13 +132,14 @@ class Worker:
         self._finished: stdlib_queue.SimpleQueue[Outcome] = stdlib_queue.SimpleQueue()
         self._pending_writes: list[Outcome] = []
         self._oldest_write = 0.0
-        self._wake = threading.Event()
+        self._wake = Wakeup()
         self._listener = TaskListener(self._wake)
         self._db_outages = 0  # bumped on each database error in the loop
         self._thread_state = threading.local()
         self._loop = aio.EventLoopThread()  # async def tasks share it
         self._next_cancel_check = 0.0
-        self._stopping = threading.Event()
+        self._stop_requested = False  # set by stop(), perhaps in a signal handler
+        self._stop_announced = False
         self._thread_connections: list[BaseDatabaseWrapper] = []
         self._pool = TaskThreads(
             self.concurrency, "ironrelay-task", initializer=self._remember_thread_connections
@@ -146,10 +148,11 @@ class Worker:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
-        """Stop claiming; running tasks finish, then run() returns."""
-        if not self._stopping.is_set():
-            logger.info("Worker %s stopping: finishing %s task(s)", self.id, len(self._running))
-        self._stopping.set()
+        """Stop claiming; running tasks finish, then run() returns.
+
+        Safe in a signal handler: it sets a flag and wakes the loop, taking no lock.
+        """
+        self._stop_requested = True
         self._wake.set()
 
     def install_signal_handlers(self) -> None:
@@ -192,7 +195,7 @@ class Worker:
                 except DatabaseError as exc:
                     failures += 1
                     # Back off up to 30 s, but only a few seconds once asked to stop.
-                    wait = min(5.0 if self._stopping.is_set() else 30.0, 0.5 * 2**failures)
+                    wait = min(5.0 if self._stop_requested else 30.0, 0.5 * 2**failures)
                     logger.error(
                         "Database error in worker loop (%s); retrying in %.1f s", exc, wait
                     )
@@ -202,8 +205,8 @@ class Worker:
                     self._db_outages += 1
                     next_heartbeat = 0.0
                     next_reap = time.monotonic() + wait + conf.WORKER_LEASE
-                    self._stopping.wait(wait)
-                    if self._stopping.is_set() and not self._running and not self._pending_writes:
+                    self._pause(wait)
+                    if self._stop_requested and not self._running and not self._pending_writes:
                         break
         finally:
             self._shutdown()
@@ -215,6 +218,11 @@ class Worker:
             conn = connections[alias]
             conn.inc_thread_sharing()
             self._thread_connections.append(conn)
+
+    def _pause(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self._stop_requested and (left := deadline - time.monotonic()) > 0:
+            self._wake.wait(left)
 
     def _shutdown(self) -> None:
         self._listener.stop()
@@ -232,6 +240,7 @@ class Worker:
             claim.unregister_worker(self.id)
         except DatabaseError:
             logger.exception("Worker %s could not write its last results", self.id)
+        self._wake.close()
         logger.info("Worker %s stopped after %s task(s)", self.id, self.tasks_done)
 
     # -- the loop -----------------------------------------------------------------------------
@@ -242,13 +251,16 @@ class Worker:
         self._expire_overdue()
         self._pass_on_cancels()
         if self._pending_writes and (
-            self._stopping.is_set()
+            self._stop_requested
             or not self._running
             or len(self._pending_writes) >= self.batch_size
             or time.monotonic() - self._oldest_write >= FLUSH_INTERVAL
         ):
             self._flush()
-        if self._stopping.is_set():
+        if self._stop_requested:
+            if not self._stop_announced:
+                self._stop_announced = True
+                logger.info("Worker %s stopping: finishing %s task(s)", self.id, len(self._running))
             self._release_unstarted()
             if not self._running and not self._pending_writes:
                 return False
@@ -265,7 +277,6 @@ class Worker:
 
     def _wait(self, timeout: float) -> None:
         self._wake.wait(timeout)
-        self._wake.clear()
 
     def _claim(self) -> int:
         room = self.capacity - len(self._running)
