@@ -40,6 +40,12 @@ class RelaySettings:
     WORKER_LEASE: float = 60.0  # a worker silent this long is dead; its tasks go back to pending
     WORKER_PROGRESS_EVERY: int = 1000  # log a progress line every N finished tasks
 
+    # Schedules (ironrelay.tasks.scheduler; every worker runs one unless --no-schedules)
+    SCHEDULES: dict[str, dict[str, Any]] = field(default_factory=dict)
+    SCHEDULER_INTERVAL: float = 1.0  # seconds between a worker's looks for due schedules, at most
+    SCHEDULE_MISSED_AFTER: float = 60.0  # a slot not enqueued this long after its time was missed
+    SCHEDULE_CATCH_UP_MAX: int = 100  # runs enqueued at most for missed slots with catch_up="all"
+
     # SQLite tuning applied to every SQLite connection (WAL lets the web server and worker share it)
     SQLITE_PRAGMAS: bool = True
     SQLITE_BUSY_TIMEOUT_MS: int = 30_000

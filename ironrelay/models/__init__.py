@@ -1,7 +1,8 @@
-"""IronRelay's models: the task queue, workers, and incoming and outgoing webhooks."""
+"""IronRelay's models: the task queue, workers, schedules, and incoming and outgoing webhooks."""
 
 from ironrelay.models.incoming import HandlerRun, IncomingWebhook
 from ironrelay.models.outgoing import Delivery, DeliveryAttempt, Endpoint, OutgoingWebhook
+from ironrelay.models.schedule import Schedule, ScheduleRun
 from ironrelay.models.task import Task, Worker
 
 __all__ = [
@@ -11,6 +12,8 @@ __all__ = [
     "HandlerRun",
     "IncomingWebhook",
     "OutgoingWebhook",
+    "Schedule",
+    "ScheduleRun",
     "Task",
     "Worker",
 ]

@@ -106,8 +106,13 @@ class TaskFunction:
         return retry.task_retry_delay(self, attempt)
 
 
+# @task(cron=...) or @task(every=...) also schedules the task (see ironrelay.tasks.schedules).
+SCHEDULE_OPTIONS = ("cron", "every", "timezone", "jitter", "catch_up")
+
+
 def task(func: Callable[..., Any] | None = None, **options: Any) -> Any:
     """Register a function as a task: ``@task`` or ``@task(queue=..., max_attempts=...)``."""
+    timing = {key: options.pop(key) for key in SCHEDULE_OPTIONS if key in options}
 
     def register(fn: Callable[..., Any]) -> TaskFunction:
         path = f"{fn.__module__}.{fn.__qualname__}"
@@ -118,6 +123,10 @@ def task(func: Callable[..., Any] | None = None, **options: Any) -> Any:
                 raise
             raise TaskArgumentError(f"@task on {path}: {exc}") from None
         registry.register(definition)
+        if timing:
+            from ironrelay.tasks.schedules import schedule
+
+            schedule(definition, **timing)
         return definition
 
     return register(func) if func is not None else register

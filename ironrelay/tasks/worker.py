@@ -27,6 +27,7 @@ from ironrelay.tasks.decorator import TaskContext
 from ironrelay.tasks.errors import TaskCancelled, TaskNotFound
 from ironrelay.tasks.queue import Outcome
 from ironrelay.tasks.registry import get_task
+from ironrelay.tasks.scheduler import Scheduler
 from ironrelay.tasks.threads import TaskThreads
 from ironrelay.tasks.wakeup import Wakeup
 
@@ -114,6 +115,7 @@ class Worker:
         poll_interval: float | None = None,
         burst: bool = False,
         hard_timeouts: bool = False,
+        schedules: bool = True,
     ) -> None:
         conf = get_settings()
         self.queues = list(queues)
@@ -121,6 +123,9 @@ class Worker:
         self.batch_size = batch_size or conf.WORKER_BATCH_SIZE
         self.poll_interval = conf.WORKER_POLL_INTERVAL if poll_interval is None else poll_interval
         self.burst = burst
+        # Every worker enqueues due schedule slots (the database keeps each slot to one task);
+        # a burst worker only drains the queue.
+        self.scheduler = Scheduler() if schedules and not burst else None
         # Under a supervisor (--processes): a task that overruns its timeout ends this process.
         self.hard_timeouts = hard_timeouts
         self.overran = False  # a thread is still running a task written off as timed out
@@ -164,9 +169,12 @@ class Worker:
         """Work until stopped (or, in burst mode, until nothing is due)."""
         conf = get_settings()
         claim.register_worker(self.id, self.queues, self.concurrency)
+        if self.scheduler is not None:
+            self.scheduler.start()
         listening = self._listener.start()
         logger.info(
-            "Worker %s started: queues=%s concurrency=%s batch=%s poll=%.2fs burst=%s wake=%s",
+            "Worker %s started: queues=%s concurrency=%s batch=%s poll=%.2fs burst=%s wake=%s "
+            "schedules=%s",
             self.id,
             ",".join(self.queues) or "(all)",
             self.concurrency,
@@ -174,6 +182,7 @@ class Worker:
             self.poll_interval,
             self.burst,
             "LISTEN/NOTIFY" if listening else "polling",
+            "on" if self.scheduler is not None else "off",
         )
         next_heartbeat = next_reap = 0.0
         failures = 0
@@ -189,6 +198,9 @@ class Worker:
                     if now >= next_reap:
                         claim.requeue_orphans(conf.WORKER_LEASE)
                         next_reap = now + conf.WORKER_LEASE / 2
+                    if self.scheduler is not None and not self._stopping.is_set():
+                        if now >= self.scheduler.next_tick:
+                            self.scheduler.tick()
                     if not self._step():
                         break
                     failures = 0
@@ -276,6 +288,8 @@ class Worker:
         return True
 
     def _wait(self, timeout: float) -> None:
+        if self.scheduler is not None:
+            timeout = min(timeout, self.scheduler.seconds_until_tick())
         self._wake.wait(timeout)
 
     def _claim(self) -> int:

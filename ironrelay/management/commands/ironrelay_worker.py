@@ -20,6 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--poll-interval", type=float, default=None, help="Idle poll, seconds.")
         parser.add_argument("--burst", action="store_true", help="Exit when nothing is due.")
         parser.add_argument(
+            "--no-schedules",
+            action="store_true",
+            help="Do not enqueue schedules (IRONRELAY['SCHEDULES'], @schedule, the Schedule "
+            "table); other workers do.",
+        )
+        parser.add_argument(
             "--processes",
             type=int,
             default=None,
@@ -37,6 +43,7 @@ class Command(BaseCommand):
             "batch_size": options["batch_size"],
             "poll_interval": options["poll_interval"],
             "burst": options["burst"],
+            "schedules": not options["no_schedules"],
         }
         log_to_console_unless_configured()
         runner = (
