@@ -428,3 +428,6 @@ class DeliveryAdmin(ReadOnlyAdmin):
             outgoing.redeliver(item)
         left = skipped(len(deliveries) - len(ready), "still pending or endpoint disabled")
         self.message_user(request, f"Queued {len(ready)} delivery(ies) for redelivery{left}.")
+
+
+from ironrelay import admin_schedules  # noqa: E402,F401 - registers ScheduleAdmin

@@ -104,8 +104,45 @@ def _check_signed_url(name: str, scheme: Any) -> list[checks.CheckMessage]:
     ]
 
 
+def check_schedules(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Name each schedule whose cron expression, time zone, task or options are wrong."""
+    from django.utils.module_loading import autodiscover_modules
+
+    from ironrelay.tasks.schedules import ScheduleError, code_schedules, problems, task_problems
+
+    try:
+        RelaySettings.from_django()
+    except Exception:
+        return []  # check_settings reports it
+    # @schedule decorators run when their tasks modules are imported, as the worker does.
+    try:
+        autodiscover_modules("tasks")
+    except Exception:  # a broken tasks module: the import error is reported where it is run
+        return []
+    try:
+        definitions = code_schedules()
+    except ScheduleError as exc:
+        return [checks.Error(str(exc), id="ironrelay.E020")]
+    messages: list[checks.CheckMessage] = []
+    for name, definition in definitions.items():
+        missing = task_problems(definition.task)
+        for problem in problems(definition, import_task=False):
+            messages.append(checks.Error(f"Schedule {name!r}: {problem}.", id="ironrelay.E020"))
+        for problem in missing:
+            messages.append(
+                checks.Error(
+                    f"Schedule {name!r}: {problem}.",
+                    hint="Give the dotted path of a function decorated with ironrelay's @task, "
+                    "or of a django.tasks task.",
+                    id="ironrelay.E021",
+                )
+            )
+    return messages
+
+
 def register_all() -> None:
     """Register IronRelay's checks with Django."""
     checks.register(check_settings, "ironrelay")
     checks.register(check_sources, "ironrelay")
+    checks.register(check_schedules, "ironrelay")
     checks.register(check_sqlite_transactions, "ironrelay", checks.Tags.database)

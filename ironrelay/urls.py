@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ironrelay.dashboard import actions, endpoints, views
+from ironrelay.dashboard import actions, endpoints, schedules, views
 from ironrelay.views import IncomingWebhookView
 
 app_name = "ironrelay"
@@ -32,4 +32,12 @@ urlpatterns = [
     path("endpoints/<int:pk>/enable/", actions.endpoint_enable, name="endpoint_enable"),
     path("endpoints/<int:pk>/disable/", actions.endpoint_disable, name="endpoint_disable"),
     path("endpoints/<int:pk>/rotate/", actions.endpoint_rotate, name="endpoint_rotate"),
+    path("schedules/", schedules.schedule_list, name="schedule_list"),
+    path("schedules/add/", schedules.schedule_add, name="schedule_add"),
+    path("schedules/<int:pk>/", schedules.schedule_detail, name="schedule_detail"),
+    path("schedules/<int:pk>/edit/", schedules.schedule_edit, name="schedule_edit"),
+    path("schedules/<int:pk>/run/", schedules.schedule_run_now, name="schedule_run_now"),
+    path("schedules/<int:pk>/pause/", schedules.schedule_pause, name="schedule_pause"),
+    path("schedules/<int:pk>/resume/", schedules.schedule_resume, name="schedule_resume"),
+    path("schedules/<int:pk>/delete/", schedules.schedule_delete, name="schedule_delete"),
 ]

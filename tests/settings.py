@@ -238,3 +238,9 @@ TASKS = {
 }
 if find_spec("django_tasks_db") is not None:
     TASKS["reference"] = {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}
+
+# Acceptance tests start workers with extra IRONRELAY keys (schedules, a short lease).
+if os.environ.get("IRONRELAY_TEST_OVERRIDES"):
+    import json
+
+    IRONRELAY.update(json.loads(os.environ["IRONRELAY_TEST_OVERRIDES"]))

@@ -8,12 +8,12 @@ from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import CharField, Count, Min, Model, Q, QuerySet
+from django.db.models import CharField, Count, Exists, Min, Model, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr, TruncHour
 from django.utils import timezone
 
 from ironrelay.conf import get_settings
-from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Task, Worker
+from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Schedule, Task, Worker
 
 HOURS = 24
 # Each overview panel and summary.json section, with the permission of the list it comes from.
@@ -23,6 +23,7 @@ PANELS = {
     "deliveries": "ironrelay.view_delivery",
     "endpoints": "ironrelay.view_endpoint",
     "workers": "ironrelay.view_worker",
+    "schedules": "ironrelay.view_schedule",
 }
 
 
@@ -88,6 +89,12 @@ def troubled_endpoints() -> list[Endpoint]:
             "is_active", "-failing_since"
         )[:20]
     )
+
+
+def failing_schedules() -> list[Schedule]:
+    """Return schedules whose newest run failed (one query; a lookup by id per schedule)."""
+    failed = Task.objects.filter(pk=OuterRef("last_task_id"), status=Task.Status.FAILED)
+    return list(Schedule.objects.filter(Exists(failed)).order_by("-last_run_at")[:20])
 
 
 @dataclass(frozen=True)
@@ -187,4 +194,6 @@ def overview(
         context["workers"] = live_workers(now)
     if "endpoints" in panels:
         context["endpoints"] = troubled_endpoints()
+    if "schedules" in panels:
+        context["failing_schedules"] = failing_schedules()
     return context

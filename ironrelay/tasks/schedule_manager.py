@@ -1,4 +1,4 @@
-"""The schedule manager: every Schedule state change (sync, fire a slot, pause, resume, run now, edit).
+"""The schedule manager: every Schedule state change (sync, fire, pause, resume, run now, edit).
 
 Exactly once per slot: a worker first moves ``next_run`` on with a compare-and-set UPDATE (the
 row as it read it, else nothing), then, in the same transaction, inserts one ScheduleRun per slot;
@@ -77,7 +77,9 @@ def sync(definitions: Iterable[ScheduleDefinition], now: datetime | None = None)
         values = definition.row_values()
         row = rows.get(name)
         if row is None:
-            row = Schedule(name=name, defined_in_code=True, created_at=now, updated_at=now, **values)
+            row = Schedule(
+                name=name, defined_in_code=True, created_at=now, updated_at=now, **values
+            )
             row.next_run = first_slot(row, now)
             new.append(row)
             continue
@@ -264,3 +266,8 @@ def save_definition(
     schedule.next_run = first_slot(schedule, now)
     schedule.save()
     return schedule
+
+
+def delete(schedule: Schedule) -> None:
+    """Delete a database-defined schedule and its run records; its tasks stay as they are."""
+    Schedule.objects.filter(pk=schedule.pk, defined_in_code=False).delete()

@@ -185,8 +185,3 @@ def code_schedules() -> dict[str, ScheduleDefinition]:
 def decorated_schedules() -> dict[str, ScheduleDefinition]:
     """Return the schedules registered by decorators so far (for tests and checks)."""
     return dict(_decorated)
-
-
-def forget_decorated(name: str) -> None:
-    """Drop a decorator's schedule (tests define and remove them)."""
-    _decorated.pop(name, None)

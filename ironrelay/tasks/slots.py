@@ -1,4 +1,4 @@
-"""When a schedule fires: the slots of a cron expression or an interval, and catch-up after downtime.
+"""When a schedule fires: the slots of a cron expression or an interval; catch-up after downtime.
 
 Pure time arithmetic, no database. Every time in and out is an aware datetime in UTC; a cron
 expression is read in its schedule's time zone by cronsim, which follows Debian's cron across
@@ -43,12 +43,16 @@ class Timing:
     zone: str = "UTC"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.cron, str) or not isinstance(self.zone, str):
+            raise TimingError("'cron' and 'timezone' must be strings")
         if bool(self.cron) == (self.every is not None):
             raise TimingError("give either 'cron' or 'every', not both or neither")
         if self.every is not None and (
             isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1
         ):
-            raise TimingError(f"'every' must be a whole number of seconds, 1 or more, not {self.every!r}")
+            raise TimingError(
+                f"'every' must be a whole number of seconds, 1 or more, not {self.every!r}"
+            )
         try:
             ZoneInfo(self.zone)
         except (ZoneInfoNotFoundError, ValueError, TypeError):

@@ -198,9 +198,9 @@ class Worker:
                     if now >= next_reap:
                         claim.requeue_orphans(conf.WORKER_LEASE)
                         next_reap = now + conf.WORKER_LEASE / 2
-                    if self.scheduler is not None and not self._stopping.is_set():
-                        if now >= self.scheduler.next_tick:
-                            self.scheduler.tick()
+                    scheduler = self.scheduler
+                    if scheduler and now >= scheduler.next_tick and not self._stopping.is_set():
+                        scheduler.tick()
                     if not self._step():
                         break
                     failures = 0

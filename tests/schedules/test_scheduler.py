@@ -201,7 +201,11 @@ def test_sync_creates_updates_keeps_and_deletes_code_schedules():
     assert row.defined_in_code and row.next_run == T0 + timedelta(minutes=1)
     # Unchanged at a later start: next_run is kept, so the missed slots can be caught up.
     later = T0 + timedelta(hours=2)
-    assert schedule_manager.sync([first, other], later) == {"created": 0, "updated": 0, "deleted": 0}
+    assert schedule_manager.sync([first, other], later) == {
+        "created": 0,
+        "updated": 0,
+        "deleted": 0,
+    }
     assert Schedule.objects.get(name="a").next_run == T0 + timedelta(minutes=1)
     changed = ScheduleDefinition(name="a", task=RECORD, every=120)
     assert schedule_manager.sync([changed], later)["updated"] == 1

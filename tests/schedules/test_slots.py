@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo
@@ -55,7 +56,7 @@ def test_cron_hourly_runs_in_both_repeated_hours_and_skips_the_missing_one():
         "10-25 02:15+0100",
         "10-25 03:15+0100",
     ]
-    assert all(b - a == timedelta(hours=1) for a, b in zip(autumn, autumn[1:], strict=False))
+    assert all(b - a == timedelta(hours=1) for a, b in itertools.pairwise(autumn))
     spring = timing.upcoming(local(2026, 3, 29, 1, 0), 2)
     assert berlin(spring) == ["03-29 01:15+0100", "03-29 03:15+0200"]
 
@@ -110,7 +111,9 @@ HOURLY = Timing(every=3600)
 
 def test_plan_runs_each_on_time_slot_when_a_worker_is_merely_late():
     timing = Timing(every=1)
-    result = plan(timing, T0, T0 + timedelta(seconds=2.5), catch_up="latest", cap=10, missed_after=60)
+    result = plan(
+        timing, T0, T0 + timedelta(seconds=2.5), catch_up="latest", cap=10, missed_after=60
+    )
     assert result.run == [T0, T0 + timedelta(seconds=1), T0 + timedelta(seconds=2)]
     assert result.next_run == T0 + timedelta(seconds=3)
 
@@ -133,14 +136,20 @@ def test_plan_all_runs_every_missed_slot_up_to_the_cap():
 
 
 def test_plan_none_skips_missed_slots_but_runs_one_that_is_on_time():
-    late = plan(HOURLY, T0, T0 + timedelta(hours=5, minutes=10), catch_up="none", cap=10, missed_after=60)
+    late = plan(
+        HOURLY, T0, T0 + timedelta(hours=5, minutes=10), catch_up="none", cap=10, missed_after=60
+    )
     assert late.run == [] and late.skipped == 6
-    on_time = plan(HOURLY, T0, T0 + timedelta(hours=5, seconds=3), catch_up="none", cap=10, missed_after=60)
+    on_time = plan(
+        HOURLY, T0, T0 + timedelta(hours=5, seconds=3), catch_up="none", cap=10, missed_after=60
+    )
     assert on_time.run == [T0 + timedelta(hours=5)]
 
 
 def test_plan_counts_a_long_downtime_without_listing_every_slot():
-    result = plan(Timing(every=1), T0, T0 + timedelta(days=30), catch_up="all", cap=3, missed_after=60)
+    result = plan(
+        Timing(every=1), T0, T0 + timedelta(days=30), catch_up="all", cap=3, missed_after=60
+    )
     assert len(result.run) == 3 and result.skipped == 30 * 86400 + 1 - 3
 
 

@@ -93,3 +93,9 @@ def started_then_sleeps(seconds: float) -> None:
 
     Execution.objects.create(label="started", value=0)
     time.sleep(seconds)
+
+
+@task(takes_context=True)
+def record_run(context) -> None:
+    """Record which task ran: the schedule tests map it back to its slot."""
+    Execution.objects.create(label=f"task-{context.task_result.pk}")
