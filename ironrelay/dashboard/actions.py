@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 from ironrelay.dashboard.access import staff_view
 from ironrelay.dashboard.filters import clean_ids
 from ironrelay.handlers import dispatch
-from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Task
+from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Schedule, Task
 from ironrelay.outgoing import delivery as outgoing
-from ironrelay.tasks import queue
+from ironrelay.tasks import queue, schedule_manager
 from ironrelay.tasks.errors import NotCancellable
 
 
@@ -146,3 +146,37 @@ def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
         f"{endpoint.pk}",
     )
     return _back(request, reverse("ironrelay:endpoint_detail", args=[pk]))
+
+
+def _schedule_action(
+    request: HttpRequest, pk: int, action: Callable[[Schedule], object], done: str, not_done: str
+) -> HttpResponse:
+    schedule = get_object_or_404(Schedule, pk=pk)
+    if action(schedule):
+        messages.success(request, f"Schedule {schedule} {done}.")
+    else:
+        messages.warning(request, f"Schedule {schedule} {not_done}: nothing was changed.")
+    return _back(request, reverse("ironrelay:schedule_detail", args=[schedule.pk]))
+
+
+@require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
+@staff_view("ironrelay.change_schedule")
+def schedule_run_now(request: HttpRequest, pk: int) -> HttpResponse:
+    return _schedule_action(
+        request, pk, schedule_manager.run_now, "queued to run now", "could not be queued"
+    )
+
+
+@require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
+@staff_view("ironrelay.change_schedule")
+def schedule_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    return _schedule_action(request, pk, schedule_manager.pause, "paused", "was already paused")
+
+
+@require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
+@staff_view("ironrelay.change_schedule")
+def schedule_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    return _schedule_action(request, pk, schedule_manager.resume, "resumed", "was not paused")

@@ -64,13 +64,16 @@ class ScheduleForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The admin shows a code-defined schedule read-only: with no fields to set up.
         for name in ("args", "kwargs"):
-            self.fields[name].required = False
-        self.fields["cron"].widget.attrs.update({"class": "mono", "placeholder": "0 3 * * *"})
+            if name in self.fields:
+                self.fields[name].required = False
+        if "cron" in self.fields:
+            self.fields["cron"].widget.attrs.update({"class": "mono", "placeholder": "0 3 * * *"})
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if self.errors:
+        if self.errors or "task_path" not in self.fields:
             return data
         data["cron"] = (data.get("cron") or "").strip()
         data["timezone"] = (data.get("timezone") or "").strip()

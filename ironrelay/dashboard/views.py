@@ -1,4 +1,4 @@
-"""Dashboard pages: the overview, four lists and their detail pages."""
+"""Dashboard pages: the overview, five lists and their detail pages."""
 
 from __future__ import annotations
 
@@ -11,7 +11,16 @@ from ironrelay.conf import get_settings
 from ironrelay.dashboard import internal, stats
 from ironrelay.dashboard.access import staff_view
 from ironrelay.dashboard.filters import ListFilter, paginate
-from ironrelay.models import Delivery, Endpoint, HandlerRun, IncomingWebhook, Task
+from ironrelay.dashboard.schedules import describe
+from ironrelay.models import (
+    Delivery,
+    Endpoint,
+    HandlerRun,
+    IncomingWebhook,
+    Schedule,
+    ScheduleRun,
+    Task,
+)
 from ironrelay.prettyjson import pretty
 
 TASK_FILTER = ListFilter(
@@ -225,3 +234,42 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "section": "endpoints",
     }
     return render(request, "ironrelay/dashboard/endpoint_detail.html", context)
+
+
+RECENT_RUNS = 20  # runs shown on a schedule's page
+
+
+def _last_status(schedules: list[Schedule]) -> dict[int, str]:
+    ids = [s.last_task_id for s in schedules if s.last_task_id]
+    return dict(Task.objects.filter(pk__in=ids).values_list("pk", "status"))
+
+
+@staff_view("ironrelay.view_schedule")
+def schedule_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, Schedule.objects.order_by("name"))
+    rows = list(page)
+    statuses = _last_status(rows)
+    entries = [
+        {"schedule": s, "timing": describe(s), "last_status": statuses.get(s.last_task_id or 0)}
+        for s in rows
+    ]
+    context = {"page": page, "entries": entries, "section": "schedules"}
+    return render(request, "ironrelay/dashboard/schedule_list.html", context)
+
+
+@staff_view("ironrelay.view_schedule")
+def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    schedule = get_object_or_404(Schedule, pk=pk)
+    runs = list(ScheduleRun.objects.filter(schedule=schedule).order_by("-slot")[:RECENT_RUNS])
+    statuses = dict(
+        Task.objects.filter(pk__in=[r.task_id for r in runs if r.task_id]).values_list(
+            "pk", "status"
+        )
+    )
+    context = {
+        "schedule": schedule,
+        "timing": describe(schedule),
+        "runs": [{"run": r, "status": statuses.get(r.task_id or 0)} for r in runs],
+        "section": "schedules",
+    }
+    return render(request, "ironrelay/dashboard/schedule_detail.html", context)

@@ -56,6 +56,7 @@ LIST_KEYS = {
     "webhook_list": ["status", "source", "event"],
     "delivery_list": ["status", "endpoint", "event"],
     "endpoint_list": [],
+    "schedule_list": [],
 }
 COMMON_KEYS = ["q", "since", "page", "unknown"]
 EXAMPLES = settings(

@@ -20,8 +20,17 @@ from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
 
 from ironrelay import urls
-from ironrelay.models import Delivery, Endpoint, HandlerRun, IncomingWebhook, Task
+from ironrelay.models import (
+    Delivery,
+    Endpoint,
+    HandlerRun,
+    IncomingWebhook,
+    Schedule,
+    ScheduleRun,
+    Task,
+)
 from ironrelay.outgoing.delivery import deliver
+from ironrelay.tasks import schedule_manager
 from tests.dashboard import factories
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +48,8 @@ PAGES: dict[str, str | None] = {
     "delivery_detail": "view_delivery",
     "endpoint_list": "view_endpoint",
     "endpoint_detail": "view_endpoint",
+    "schedule_list": "view_schedule",
+    "schedule_detail": "view_schedule",
 }
 ACTIONS: dict[str, str] = {
     "task_retry": "change_task",
@@ -50,16 +61,32 @@ ACTIONS: dict[str, str] = {
     "endpoint_enable": "change_endpoint",
     "endpoint_disable": "change_endpoint",
     "endpoint_rotate": "change_endpoint",
+    "schedule_run_now": "change_schedule",
+    "schedule_pause": "change_schedule",
+    "schedule_resume": "change_schedule",
 }
 # Form pages: GET shows the form, POST saves (CSRF-checked); both need the permission.
 FORMS: dict[str, str] = {
     "endpoint_add": "add_endpoint",
     "endpoint_edit": "change_endpoint",
     "endpoint_delete": "delete_endpoint",
+    "schedule_add": "add_schedule",
+    "schedule_edit": "change_schedule",
+    "schedule_delete": "delete_schedule",
 }
 URLS = sorted(PAGES) + sorted(ACTIONS) + sorted(FORMS)
 CHANGES = {**ACTIONS, **FORMS}  # every URL whose POST changes something
 FORM_DATA = {"url": "https://new.example.com/hook", "description": "New", "event_types_1": "*"}
+SCHEDULE_DATA = {
+    "name": "from-form",
+    "task_path": "tests.testapp.tasks.noop",
+    "cron": "*/5 * * * *",
+    "args": "[1]",
+    "kwargs": "{}",
+    "jitter": "0",
+    "catch_up": "latest",
+    "enabled": "on",
+}
 OFF_SITE = ["https://evil.example/", "//evil.example/", "/\\evil.example/", "http:evil.example"]
 
 
@@ -90,6 +117,10 @@ def objects() -> dict[str, Any]:
         args=[waiting.message_id, active.pk],
         run_after=timezone.now() + timedelta(minutes=5),
     )
+    paused = schedule_manager.save_definition(
+        Schedule(name="paused"), {"task_path": "tests.testapp.tasks.noop", "every": 60}
+    )
+    schedule_manager.pause(paused)
     return {
         "waiting_delivery": waiting,
         "task": factories.failed_task(),
@@ -98,6 +129,10 @@ def objects() -> dict[str, Any]:
         "delivery": factories.delivery(active),
         "endpoint": active,
         "disabled_endpoint": disabled,
+        "schedule": schedule_manager.save_definition(
+            Schedule(name="every-minute"), {"task_path": "tests.testapp.tasks.noop", "every": 60}
+        ),
+        "paused_schedule": paused,
     }
 
 
@@ -105,6 +140,7 @@ def target(name: str, objects: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Return the URL of `name` for the fixture's records, and the POST data its action needs."""
     pattern = next(p for p in patterns() if p.name == name)
     data = FORM_DATA if name in {"endpoint_add", "endpoint_edit"} else {}
+    data = SCHEDULE_DATA if name in {"schedule_add", "schedule_edit"} else data
     if "pk" not in pattern.pattern.converters:
         data = {"ids": [objects["task"].pk]} if name == "task_bulk_retry" else data
         return reverse(f"ironrelay:{name}"), data
@@ -112,6 +148,7 @@ def target(name: str, objects: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         "task_cancel": "pending_task",
         "endpoint_enable": "disabled_endpoint",
         "delivery_retry_now": "waiting_delivery",
+        "schedule_resume": "paused_schedule",
     }.get(name, name.split("_")[0])
     return reverse(f"ironrelay:{name}", args=[objects[key].pk]), data
 
@@ -120,7 +157,7 @@ def state() -> str:
     """Return everything an action could change, to compare before and after."""
     rows = {
         model.__name__: list(model.objects.order_by("pk").values())
-        for model in (Task, IncomingWebhook, HandlerRun, Delivery, Endpoint)
+        for model in (Task, IncomingWebhook, HandlerRun, Delivery, Endpoint, Schedule, ScheduleRun)
     }
     return json.dumps(rows, default=str, sort_keys=True)
 
@@ -168,7 +205,9 @@ def test_every_action_lives_with_the_actions():
         elif p.name in PAGES:
             assert p.callback.__module__ == "ironrelay.dashboard.views", p.name
         elif p.name in FORMS:
-            assert p.callback.__module__ == "ironrelay.dashboard.endpoints", p.name
+            # Form pages live with their model's: endpoints.py, schedules.py.
+            model = p.name.split("_")[0]
+            assert p.callback.__module__ == f"ironrelay.dashboard.{model}s", p.name
 
 
 # -- who gets in -----------------------------------------------------------------------------------
@@ -329,6 +368,10 @@ def test_pages_escape_everything_a_sender_or_receiver_controls(admin_client):
     delivery.message.event_type = XSS
     delivery.message.payload = {XSS: XSS}
     delivery.message.save()
+    schedule = schedule_manager.save_definition(
+        Schedule(name=XSS), {"task_path": XSS, "every": 60, "args": [XSS], "queue_name": XSS}
+    )
+    schedule_manager.run_now(schedule)
     shown = 0
     for pattern in patterns():
         if pattern.name not in PAGES and pattern.name not in FORMS:
@@ -336,7 +379,13 @@ def test_pages_escape_everything_a_sender_or_receiver_controls(admin_client):
         if "pk" not in pattern.pattern.converters:
             url = reverse(f"ironrelay:{pattern.name}")
         else:
-            record = {"task": task, "webhook": hook, "delivery": delivery, "endpoint": endpoint}
+            record = {
+                "task": task,
+                "webhook": hook,
+                "delivery": delivery,
+                "endpoint": endpoint,
+                "schedule": schedule,
+            }
             url = reverse(f"ironrelay:{pattern.name}", args=[record[pattern.name.split("_")[0]].pk])
         response = admin_client.get(url)
         assert response.status_code == 200, url

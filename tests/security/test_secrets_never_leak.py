@@ -26,7 +26,7 @@ from django.utils.html import escape
 from ironrelay import send_webhook, urls
 from ironrelay.handlers.sources import build_source, get_source
 from ironrelay.http import BlockedDestination, check_destination
-from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Task
+from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Schedule, Task
 from ironrelay.signing import (
     generate_ed25519_hex_keypair,
     generate_ed25519_keypair,
@@ -168,6 +168,7 @@ def dashboard_pages() -> list[str]:
         "webhook": IncomingWebhook.objects.all(),
         "delivery": Delivery.objects.all(),
         "endpoint": Endpoint.objects.all(),
+        "schedule": Schedule.objects.all(),
     }
     pages = []
     for pattern in urls.urlpatterns:
