@@ -107,10 +107,16 @@ def sync(definitions: Iterable[ScheduleDefinition], now: datetime | None = None)
 
 
 def due(now: datetime, limit: int = DUE_BATCH) -> Due:
-    """Return the schedules due at `now` and when the next falls due (one indexed query)."""
-    rows = list(
-        Schedule.objects.filter(next_run__isnull=False).order_by("next_run", "id")[: limit + 1]
-    )
+    """Return the schedules due at `now` and when the next falls due.
+
+    Nothing due (the usual case): one query that reads a single value from the next_run index.
+    Something due: a second query reads the due rows, and the first one not yet due.
+    """
+    active = Schedule.objects.filter(next_run__isnull=False).order_by("next_run", "id")
+    earliest = active.values_list("next_run", flat=True).first()
+    if earliest is None or earliest > now:
+        return Due(schedules=[], next_at=earliest, more=False)
+    rows = list(active[: limit + 1])
     ready = [row for row in rows if row.next_run is not None and row.next_run <= now]
     later = [row.next_run for row in rows if row.next_run is not None and row.next_run > now]
     return Due(

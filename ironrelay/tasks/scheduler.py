@@ -1,7 +1,8 @@
 """The scheduler every worker runs: sync code schedules at start, then enqueue due slots.
 
-A tick costs one indexed query when nothing is due, however many schedules there are; the
-worker ticks at most every SCHEDULER_INTERVAL seconds, sooner when the next slot is nearer.
+A tick costs one query (one value read from an index) when nothing is due, however many
+schedules there are; the worker ticks every SCHEDULER_INTERVAL seconds, or sooner when the next
+slot is nearer.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Scheduler:
         now = self.clock()
         found = schedule_manager.due(now)
         count = 0
+        next_at = found.next_at
         for schedule in found.schedules:
             count += len(
                 schedule_manager.fire(
@@ -61,11 +63,15 @@ class Scheduler:
                     missed_after=conf.SCHEDULE_MISSED_AFTER,
                 )
             )
+            # Moved on by this tick (not by another worker, whose value is not known here).
+            moved = schedule.next_run
+            if moved is not None and moved > now and (next_at is None or moved < next_at):
+                next_at = moved
         wait = conf.SCHEDULER_INTERVAL
         if found.more:
             wait = 0.0
-        elif found.next_at is not None:
-            wait = min(wait, (found.next_at - self.clock()).total_seconds())
+        elif next_at is not None:
+            wait = min(wait, (next_at - self.clock()).total_seconds())
         self.next_tick = time.monotonic() + max(MIN_GAP, wait)
         self.enqueued += count
         return count

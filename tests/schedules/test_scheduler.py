@@ -143,6 +143,13 @@ def test_next_tick_comes_no_later_than_the_next_slot(settings):
     assert 0.2 < scheduler.seconds_until_tick() <= 0.31
 
 
+def test_after_firing_the_next_tick_is_at_the_schedules_next_slot():
+    make(every=1)
+    scheduler = Scheduler(Clock(T0 + timedelta(seconds=1, milliseconds=300)))
+    assert scheduler.tick() == 1
+    assert 0.6 < scheduler.seconds_until_tick() <= 0.71
+
+
 def test_pause_stops_and_resume_restarts_from_the_next_slot():
     schedule = make(every=60)
     assert schedule_manager.pause(schedule)
