@@ -94,6 +94,16 @@ TASKS = {
 
 IRONRELAY: dict = {
     "WORKER_POLL_INTERVAL": 0.5,
+    # Periodic tasks: every ironrelay_worker enqueues each slot once (see the Schedules page).
+    "SCHEDULES": {
+        "send-digest": {"task": "shop.tasks.send_email", "every": 30, "args": [0]},
+        "nightly-sync": {
+            "task": "shop.tasks.flaky_sync",
+            "cron": "0 3 * * *",
+            "timezone": "Europe/Berlin",
+            "args": [1],
+        },
+    },
     # Order changes become outgoing webhooks: shop.order.created / updated / deleted.
     "OUTGOING_MODELS": {"shop.Order": {"events": ["created", "updated", "deleted"]}},
     # The demo receiver runs on this machine; real endpoints never may (SSRF guard).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from ironrelay import task
+from ironrelay import schedule, task
 from shop.models import EmailLog
 
 try:
@@ -34,3 +34,20 @@ def thank_customer(order_id: int) -> str:
     """A django.tasks task: TASKS sends it to IronRelayBackend, and ironrelay_worker runs it."""
     logger.info("Thanking the customer of order %s", order_id)
     return f"thanked the customer of order {order_id}"
+
+
+@task(cron="*/5 * * * *")
+def tidy_email_log() -> int:
+    """Run every five minutes by the @task(cron=...) schedule: keep the newest 100 log rows."""
+    oldest_kept = list(EmailLog.objects.order_by("-id").values_list("id", flat=True)[99:100])
+    if not oldest_kept:
+        return 0
+    return EmailLog.objects.filter(id__lt=oldest_kept[0]).delete()[0]
+
+
+@schedule(every=60, name="heartbeat", catch_up="none")
+@django_task
+def heartbeat() -> str:
+    """A django.tasks task scheduled every minute with @schedule; see the Schedules page."""
+    logger.info("Sample heartbeat")
+    return "alive"
