@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from ironrelay.models import Delivery, IncomingWebhook, OutgoingWebhook, Task
+from ironrelay.models import Delivery, IncomingWebhook, OutgoingWebhook, ScheduleRun, Task
 
 
 def finished_before(cutoff: datetime) -> list[QuerySet]:
@@ -23,6 +23,9 @@ def finished_before(cutoff: datetime) -> list[QuerySet]:
             Q(pk__in=unfinished_deliveries.values("message_id"))
         ),
         Task.objects.filter(status__in=done_tasks, finished_at__lt=cutoff),
+        # A schedule's record of a past slot: next_run only moves forward, so an old slot's
+        # unique key has nothing left to guard.
+        ScheduleRun.objects.filter(slot__lt=cutoff),
     ]
 
 

@@ -39,7 +39,7 @@ class Schedule(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["next_run"], name="ironrelay_schedule_due")]
+        indexes = [models.Index(fields=["next_run", "id"], name="ironrelay_schedule_due")]
 
     def __str__(self) -> str:
         return self.name

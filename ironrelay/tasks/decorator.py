@@ -122,11 +122,11 @@ def task(func: Callable[..., Any] | None = None, **options: Any) -> Any:
             if isinstance(exc, TaskArgumentError):
                 raise
             raise TaskArgumentError(f"@task on {path}: {exc}") from None
-        registry.register(definition)
-        if timing:
+        if timing:  # checked before the task is registered: a bad schedule registers nothing
             from ironrelay.tasks.schedules import schedule
 
             schedule(definition, **timing)
+        registry.register(definition)
         return definition
 
     return register(func) if func is not None else register

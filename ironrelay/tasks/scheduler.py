@@ -54,15 +54,16 @@ class Scheduler:
         found = schedule_manager.due(now)
         count = 0
         next_at = found.next_at
-        for schedule in found.schedules:
-            count += len(
-                schedule_manager.fire(
-                    schedule,
+        if found.schedules:
+            count = len(
+                schedule_manager.fire_due(
+                    found.schedules,
                     now,
                     cap=conf.SCHEDULE_CATCH_UP_MAX,
                     missed_after=conf.SCHEDULE_MISSED_AFTER,
                 )
             )
+        for schedule in found.schedules:
             # Moved on by this tick (not by another worker, whose value is not known here).
             moved = schedule.next_run
             if moved is not None and moved > now and (next_at is None or moved < next_at):

@@ -6,7 +6,15 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from ironrelay.models import Delivery, Endpoint, IncomingWebhook, OutgoingWebhook, Task
+from ironrelay.models import (
+    Delivery,
+    Endpoint,
+    IncomingWebhook,
+    OutgoingWebhook,
+    Schedule,
+    ScheduleRun,
+    Task,
+)
 from tests.testapp.tasks import noop
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +36,9 @@ def records():
     Delivery.objects.create(message=done, endpoint=endpoint, status="delivered")
     waiting = OutgoingWebhook.objects.create(event_type="a", payload={}, created_at=old())
     Delivery.objects.create(message=waiting, endpoint=endpoint, status="pending")
+    schedule = Schedule.objects.create(name="s", task_path=noop.path, every=60)
+    ScheduleRun.objects.create(schedule=schedule, slot=old())
+    ScheduleRun.objects.create(schedule=schedule, slot=old(1))  # recent: kept
 
 
 def test_prune_dry_run_counts_and_deletes_nothing(records, capsys):
@@ -36,6 +47,7 @@ def test_prune_dry_run_counts_and_deletes_nothing(records, capsys):
     assert "Would delete 1 ironrelay.Task" in out
     assert "Would delete 1 ironrelay.IncomingWebhook" in out
     assert "Would delete 1 ironrelay.OutgoingWebhook" in out
+    assert "Would delete 1 ironrelay.ScheduleRun" in out
     assert Task.objects.count() == 3
 
 
@@ -45,6 +57,7 @@ def test_prune_deletes_only_old_finished_records(records):
     assert list(IncomingWebhook.objects.values_list("status", flat=True)) == ["received"]
     assert list(Delivery.objects.values_list("status", flat=True)) == ["pending"]
     assert OutgoingWebhook.objects.count() == 1
+    assert ScheduleRun.objects.count() == 1 and Schedule.objects.exists()
 
 
 def test_prune_days_option(records):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
@@ -9,7 +10,7 @@ import pytest
 
 from ironrelay import schedule, task
 from ironrelay.models import Schedule, Task
-from ironrelay.tasks import schedule_manager
+from ironrelay.tasks import schedule_manager, schedules
 from ironrelay.tasks.scheduler import Scheduler
 from ironrelay.tasks.schedules import ScheduleError, code_schedules, decorated_schedules
 
@@ -19,9 +20,17 @@ FIVE = "tests.testapp.scheduled_tasks.every_five_minutes"
 
 @pytest.fixture
 def decorated():
-    from tests.testapp import scheduled_tasks  # noqa: F401 - registers the schedules
+    """Register the module's schedules for one test, then forget them.
 
+    Left registered, they would be synced and enqueued by in-process workers in other tests.
+    """
+    from tests.testapp import scheduled_tasks
+
+    before = decorated_schedules()
+    importlib.reload(scheduled_tasks)  # its decorators run (again): they register
     yield decorated_schedules()
+    schedules._decorated.clear()
+    schedules._decorated.update(before)
 
 
 def test_task_with_cron_defines_a_schedule_named_after_the_task(decorated):
