@@ -199,7 +199,7 @@ class Worker:
                         claim.requeue_orphans(conf.WORKER_LEASE)
                         next_reap = now + conf.WORKER_LEASE / 2
                     scheduler = self.scheduler
-                    if scheduler and now >= scheduler.next_tick and not self._stopping.is_set():
+                    if scheduler and now >= scheduler.next_tick and not self._stop_requested:
                         scheduler.tick()
                     if not self._step():
                         break
