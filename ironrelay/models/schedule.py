@@ -52,7 +52,10 @@ class Schedule(models.Model):
 class ScheduleRun(models.Model):
     """One slot of a schedule and the task enqueued for it; (schedule, slot) is unique."""
 
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="runs")
+    # No index of its own: the unique (schedule, slot) constraint's index starts with it.
+    schedule = models.ForeignKey(
+        Schedule, on_delete=models.CASCADE, related_name="runs", db_index=False
+    )
     slot = models.DateTimeField()  # the time the run was due (UTC); "run now": the click
     task_id = models.BigIntegerField(null=True, blank=True)  # the Task row (may be pruned)
     manual = models.BooleanField(default=False)  # "run now", not a slot of the timing
