@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from ironrelay.models import DeliveryAttempt, Task
+from ironrelay.models import DeliveryAttempt, Schedule, Task
+from ironrelay.tasks import schedule_manager
 from tests.browser.test_dashboard_browser import login
 from tests.dashboard import factories
 
@@ -103,7 +104,23 @@ def phone_scene(django_user_model):
         response_body="<html>" + "maintenance " * 80 + "</html>",
         response_headers={"X-Request-Id": "r" * 120},
     )
-    return {"task": task, "webhook": hook, "delivery": sent, "endpoint": target}
+    schedule = schedule_manager.save_definition(
+        Schedule(name="nightly-partner-reconciliation-report-for-every-region"),
+        {
+            "task_path": "tests.testapp.tasks.record",
+            "cron": "30 2 * * 1-5",
+            "timezone": "America/Argentina/ComodRivadavia",
+            "args": [LONG_EVENT],
+        },
+    )
+    schedule_manager.run_now(schedule)
+    return {
+        "task": task,
+        "webhook": hook,
+        "delivery": sent,
+        "endpoint": target,
+        "schedule": schedule,
+    }
 
 
 def phone_pages(scene) -> dict[str, str]:
@@ -126,6 +143,11 @@ def phone_pages(scene) -> dict[str, str]:
         "phone-12-endpoint-delete": reverse(
             "ironrelay:endpoint_delete", args=[scene["endpoint"].pk]
         ),
+        "phone-13-schedules": reverse("ironrelay:schedule_list"),
+        "phone-14-schedule-detail": reverse(
+            "ironrelay:schedule_detail", args=[scene["schedule"].pk]
+        ),
+        "phone-15-schedule-edit": reverse("ironrelay:schedule_edit", args=[scene["schedule"].pk]),
     }
 
 
@@ -177,7 +199,7 @@ def test_every_nav_link_fits_on_a_phone(page, live_server, phone_scene):
     page.set_viewport_size(PHONE)
     page.goto(live_server.url + reverse("ironrelay:dashboard"))
     links = page.locator("header nav a")
-    assert links.count() == 5
+    assert links.count() == 6
     for i in range(links.count()):
         box = links.nth(i).bounding_box()
         assert box is not None
