@@ -47,6 +47,11 @@ def validate_endpoint_url(url: str) -> None:
         ) from None
 
 
+def subscribes(patterns: list[str], event_type: str) -> bool:
+    """Return whether any of an endpoint's event-type patterns matches `event_type`."""
+    return any(event_matches(pattern, event_type) for pattern in patterns)
+
+
 class Endpoint(models.Model):
     """A URL that receives signed webhooks for the event types it subscribes to."""
 
@@ -175,7 +180,7 @@ class Endpoint(models.Model):
 
     def accepts(self, event_type: str) -> bool:
         """Return whether this endpoint subscribes to `event_type`."""
-        return any(event_matches(pattern, event_type) for pattern in self.event_types)
+        return subscribes(self.event_types, event_type)
 
 
 class OutgoingWebhook(models.Model):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from datetime import datetime, timedelta
@@ -16,38 +15,12 @@ from ironrelay import http
 from ironrelay.conf import get_settings
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint, Task
 from ironrelay.outgoing import records
+from ironrelay.outgoing.request import RequestError, build_request
 from ironrelay.signals import endpoint_disabled
-from ironrelay.signing import sign_standard
 from ironrelay.tasks import queue
 from ironrelay.tasks.decorator import task
 
 logger = logging.getLogger("ironrelay.outgoing")
-
-
-def message_body(delivery: Delivery) -> bytes:
-    """Return the JSON body every endpoint gets for the delivery's message."""
-    message = delivery.message
-    document = {
-        "type": message.event_type,
-        "timestamp": message.created_at.isoformat().replace("+00:00", "Z"),
-        "data": message.payload,
-    }
-    return json.dumps(document, separators=(",", ":")).encode()
-
-
-def signed_headers(delivery: Delivery, body: bytes, now: datetime) -> dict[str, str]:
-    """Return Standard Webhooks headers: v1 for every live secret, v1a when a key is set."""
-    endpoint = delivery.endpoint
-    timestamp = int(now.timestamp())
-    keys = [endpoint.signing_key] if endpoint.signing_key else []
-    return {
-        "Content-Type": "application/json",
-        "webhook-id": delivery.message_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign_standard(
-            delivery.message_id, timestamp, body, endpoint.signing_secrets(now), keys
-        ),
-    }
 
 
 @task(max_attempts=3)  # covers crashes; HTTP failures follow OUTGOING_RETRY_SCHEDULE below
@@ -79,24 +52,31 @@ def attempt(delivery: Delivery) -> tuple[http.HttpResult, DeliveryAttempt]:
     """POST the message once; return what happened and its attempt record, not yet saved."""
     conf = get_settings()
     now = timezone.now()
-    body = message_body(delivery)
-    headers = signed_headers(delivery, body, now)
-    result = http.post(
-        delivery.endpoint.url,
-        body,
-        headers,
-        connect_timeout=conf.OUTGOING_CONNECT_TIMEOUT,
-        read_timeout=conf.OUTGOING_READ_TIMEOUT,
-        allow=conf.OUTGOING_ALLOW,
-        max_body=conf.OUTGOING_RESPONSE_MAX_CHARS,
-    )
+    try:
+        body, headers, recorded = build_request(delivery, now)
+    except RequestError as exc:
+        # Recorded as a failed attempt that sent nothing; retried on the schedule (a fix
+        # deployed meanwhile is picked up).
+        result = http.HttpResult(None, {}, "", 0.0, str(exc))
+        recorded = {}
+    else:
+        result = http.post(
+            delivery.endpoint.url,
+            body,
+            headers,
+            connect_timeout=conf.OUTGOING_CONNECT_TIMEOUT,
+            read_timeout=conf.OUTGOING_READ_TIMEOUT,
+            allow=conf.OUTGOING_ALLOW,
+            max_body=conf.OUTGOING_RESPONSE_MAX_CHARS,
+        )
+        recorded = {**recorded, "User-Agent": http.USER_AGENT}
     number = delivery.attempts + 1
     record = DeliveryAttempt(
         delivery=delivery,
         number=number,
         at=now,
         url=delivery.endpoint.url,
-        request_headers={**headers, "User-Agent": http.USER_AGENT},
+        request_headers=recorded,
         status_code=result.status_code,
         response_headers=result.headers,
         response_body=result.body,
