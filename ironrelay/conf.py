@@ -70,8 +70,8 @@ class RelaySettings:
     ENDPOINT_DISABLE_AFTER_DAYS: float = 5.0  # failing without a success for this long
     SECRET_ROTATION_OVERLAP: float = 86400.0  # seconds an old secret keeps signing
     ENCRYPTION_KEYS: tuple[str, ...] = ()  # Fernet keys; default: derived from SECRET_KEY
-    # {dotted path: label}: the payload transforms an endpoint may name
-    OUTGOING_TRANSFORMS: dict[str, str] = field(default_factory=dict)
+    # {dotted path: label} (or a list of paths): the payload transforms an endpoint may name
+    OUTGOING_TRANSFORMS: dict[str, str] | list[str] = field(default_factory=dict)
 
     # Event catalog: {"invoice.paid": {"description", "schema", "example", "deprecated"}}
     EVENT_TYPES: dict[str, dict[str, Any]] = field(default_factory=dict)

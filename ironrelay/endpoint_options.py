@@ -84,7 +84,10 @@ def allowed_transforms() -> dict[str, str]:
     """Return IRONRELAY["OUTGOING_TRANSFORMS"]: the transforms endpoints may name, with labels."""
     from ironrelay.conf import get_settings
 
-    return dict(get_settings().OUTGOING_TRANSFORMS)
+    configured: Any = get_settings().OUTGOING_TRANSFORMS
+    if isinstance(configured, (list, tuple)):  # paths only: each is its own label
+        return {str(path): str(path) for path in configured}
+    return dict(configured) if isinstance(configured, Mapping) else {}
 
 
 def validate_transform(path: str) -> None:
