@@ -18,7 +18,7 @@ from django.utils.text import Truncator
 from ironrelay import crypto
 from ironrelay.admin_input import CraftedInputAdmin
 from ironrelay.conf import get_settings
-from ironrelay.dashboard.forms import EndpointForm
+from ironrelay.dashboard.forms import EDITED_FIELDS, EndpointForm
 from ironrelay.handlers import dispatch
 from ironrelay.models import (
     Delivery,
@@ -245,12 +245,34 @@ class IncomingWebhookAdmin(ReadOnlyAdmin):
 # -- outgoing webhooks -----------------------------------------------------------------------------
 
 
+class TenantScopeFilter(admin.SimpleListFilter):
+    """Endpoints of no tenant (they get every tenant's events) or of some tenant."""
+
+    title = "tenant"
+    parameter_name = "tenant_scope"
+
+    def __init__(self, request: HttpRequest, params: Any, model: Any, model_admin: Any) -> None:
+        self.field = "endpoint__tenant" if model is Delivery else "tenant"
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("none", "none (every tenant's events)"), ("some", "a tenant's")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "none":
+            return queryset.filter(**{self.field: ""})
+        if self.value() == "some":
+            return queryset.exclude(**{self.field: ""})
+        return queryset
+
+
 @admin.register(Endpoint)
 class EndpointAdmin(CraftedInputAdmin):
     list_display = (
         "id",
         "url",
         "description",
+        "tenant",
         "is_active",
         "event_types",
         "masked_secret",
@@ -258,26 +280,31 @@ class EndpointAdmin(CraftedInputAdmin):
         "disabled_reason",
         "created_at",
     )
-    list_filter = ("is_active",)
-    search_fields = ("url", "description")
+    list_filter = ("is_active", TenantScopeFilter)
+    # "=tenant": an exact key, found by its index among many tenants.
+    search_fields = ("url", "description", "=tenant")
     ordering = ("-id",)
     fields = (
         "url",
         "description",
+        "tenant",
         "event_types",
+        "transform",
+        "custom_headers",
         "is_active",
         ("masked_secret", "old_secrets_expire"),
         ("created_at", "updated_at"),
         ("consecutive_failures", "failing_since"),
         ("disabled_reason", "disabled_at"),
     )
-    readonly_fields = flatten(fields[4:])
+    EDITABLE = 7  # the first fields; the others are read-only
+    readonly_fields = flatten(fields[EDITABLE:])
     form = EndpointForm  # the dashboard's: event types ticked or typed, not JSON
     actions = ("enable_endpoints", "disable_endpoints", "rotate_secrets")
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str | tuple[str, ...]]:
         # A new endpoint has no secret or history yet: its secret is made when it is saved.
-        return self.fields if obj else self.fields[:4]
+        return self.fields if obj else self.fields[: self.EDITABLE]
 
     # Named like the model's property (never `secret`), so no lookup can reach the full secret.
     @admin.display(description="secret")
@@ -296,7 +323,7 @@ class EndpointAdmin(CraftedInputAdmin):
             super().save_model(request, obj, form, change)
             return
         # Only the form's fields: the worker updates the failure counters at the same time.
-        obj.save(update_fields=["url", "description", "event_types", "updated_at"])
+        obj.save(update_fields=EDITED_FIELDS)
         if "is_active" in form.changed_data:
             self._set_active(request, obj, obj.is_active)
 
@@ -359,12 +386,12 @@ class DeliveryInline(ReadOnlyInline):
 
 @admin.register(OutgoingWebhook)
 class OutgoingWebhookAdmin(ReadOnlyAdmin):
-    list_display = ("id", "event_type", "created_at")
+    list_display = ("id", "event_type", "tenant", "created_at")
     list_filter = ("event_type", "created_at")
-    search_fields = ("=id", "event_type")
+    search_fields = ("=id", "event_type", "=tenant")
     ordering = ("-created_at",)
     show_full_result_count = False
-    fields = ("id", "event_type", "created_at", "payload_pretty")
+    fields = ("id", "event_type", "tenant", "created_at", "payload_pretty")
     inlines = (DeliveryInline,)
 
     payload_pretty = json_display("payload", "payload")
@@ -394,6 +421,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "id",
         "message",
         "endpoint",
+        "endpoint__tenant",
         "status",
         "attempts",
         "last_status_code",
@@ -401,9 +429,9 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "last_attempt_at",
         "next_attempt_at",
     )
-    list_filter = ("status", "endpoint", "created_at")
+    list_filter = ("status", TenantScopeFilter, "endpoint", "created_at")
     list_select_related = ("message", "endpoint")
-    search_fields = ("=message__id", "endpoint__url")
+    search_fields = ("=message__id", "endpoint__url", "=endpoint__tenant")
     ordering = ("-created_at",)
     show_full_result_count = False
     fields = (
