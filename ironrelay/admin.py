@@ -18,7 +18,7 @@ from django.utils.text import Truncator
 from ironrelay import crypto
 from ironrelay.admin_input import CraftedInputAdmin
 from ironrelay.conf import get_settings
-from ironrelay.dashboard.forms import EDITED_FIELDS, EndpointForm
+from ironrelay.dashboard.forms import StaffEndpointForm
 from ironrelay.handlers import dispatch
 from ironrelay.models import (
     Delivery,
@@ -298,8 +298,12 @@ class EndpointAdmin(CraftedInputAdmin):
         ("disabled_reason", "disabled_at"),
     )
     EDITABLE = 7  # the first fields; the others are read-only
+    EDITED = [
+        *("url", "description", "tenant", "event_types", "transform"),
+        *("headers_encrypted", "updated_at"),
+    ]
     readonly_fields = flatten(fields[EDITABLE:])
-    form = EndpointForm  # the dashboard's: event types ticked or typed, not JSON
+    form = StaffEndpointForm  # the dashboard's: event types ticked or typed, not JSON
     actions = ("enable_endpoints", "disable_endpoints", "rotate_secrets")
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str | tuple[str, ...]]:
@@ -322,8 +326,9 @@ class EndpointAdmin(CraftedInputAdmin):
         if not change:
             super().save_model(request, obj, form, change)
             return
-        # Only the form's fields: the worker updates the failure counters at the same time.
-        obj.save(update_fields=EDITED_FIELDS)
+        # Only the form's fields: the worker updates the failure counters at the same time, and
+        # is_active changes through enable()/disable() below.
+        obj.save(update_fields=self.EDITED)
         if "is_active" in form.changed_data:
             self._set_active(request, obj, obj.is_active)
 

@@ -93,7 +93,7 @@ def check_outgoing_options(app_configs: Any = None, **kwargs: Any) -> list[check
     except Exception:
         return []  # check_settings reports it
     messages: list[checks.CheckMessage] = [
-        checks.Error(problem, id="ironrelay.E010") for problem in config_problems()
+        checks.Error(problem, id="ironrelay.E030") for problem in config_problems()
     ]
     transforms = conf.OUTGOING_TRANSFORMS
     if not isinstance(transforms, (dict, list, tuple)):
@@ -102,7 +102,7 @@ def check_outgoing_options(app_configs: Any = None, **kwargs: Any) -> list[check
             checks.Error(
                 "IRONRELAY['OUTGOING_TRANSFORMS'] must be a dict of dotted path to label "
                 "(or a list of dotted paths).",
-                id="ironrelay.E011",
+                id="ironrelay.E031",
             ),
         ]
     for path in transforms:
@@ -110,7 +110,7 @@ def check_outgoing_options(app_configs: Any = None, **kwargs: Any) -> list[check
             load_transform(path)
         except TransformError as exc:
             messages.append(
-                checks.Error(f"IRONRELAY['OUTGOING_TRANSFORMS']: {exc}.", id="ironrelay.E011")
+                checks.Error(f"IRONRELAY['OUTGOING_TRANSFORMS']: {exc}.", id="ironrelay.E031")
             )
     return messages
 

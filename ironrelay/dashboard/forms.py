@@ -17,16 +17,6 @@ from ironrelay.models import Endpoint, OutgoingWebhook
 from ironrelay.outgoing.catalog import CatalogError, event_catalog
 from ironrelay.outgoing.model_events import ACTIONS
 
-# What saving the form writes: never the failure counters, which the worker updates meanwhile.
-EDITED_FIELDS = [
-    "url",
-    "description",
-    "tenant",
-    "event_types",
-    "transform",
-    "headers_encrypted",
-    "updated_at",
-]
 RECENT_MESSAGES = 1000  # how many of the newest messages lend their event types to the choices
 SEPARATORS = re.compile(r"[\s,]+")
 
@@ -180,7 +170,7 @@ class CustomHeadersField(forms.CharField):
 
 
 class EndpointForm(forms.ModelForm):
-    """URL, description and event types; the model's validators (SSRF rules) check the URL."""
+    """URL, description, event types and custom headers; the model's validators check the URL."""
 
     url = forms.URLField(
         label="URL",
@@ -194,26 +184,21 @@ class EndpointForm(forms.ModelForm):
 
     class Meta:
         model = Endpoint
-        fields = ["url", "description", "tenant", "event_types", "transform"]
-        widgets = {"tenant": forms.TextInput(attrs={"class": "vTextField", "size": 40})}
+        fields = ["url", "description", "event_types"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["event_types"]
         if isinstance(field, EventTypesField):  # a subclass may swap the field out
-            field.set_choices(known_event_types())
-        if "transform" in self.fields:
-            current = self.instance.transform
-            options = {**allowed_transforms()}
-            if current and current not in options:
-                options[current] = f"{current} (no longer allowed)"
-            self.fields["transform"].widget = forms.Select(
-                choices=[("", "none: the event's data as it is"), *options.items()]
-            )
+            field.set_choices(self.event_type_choices())
         if "custom_headers" in self.fields and self.instance.headers_encrypted:
             self.initial["custom_headers"] = CustomHeadersField.masked_text(
                 self.instance.custom_headers
             )
+
+    def event_type_choices(self) -> list[str]:
+        """Return the event types offered as checkboxes."""
+        return known_event_types()
 
     def clean_custom_headers(self) -> dict[str, str]:
         stored = self.instance.custom_headers if self.instance.headers_encrypted else {}
@@ -226,3 +211,33 @@ class EndpointForm(forms.ModelForm):
         if commit:
             endpoint.save()
         return endpoint
+
+    def save_changes(self) -> Endpoint:
+        """Save only the form's fields of an endpoint: the worker writes its counters meanwhile."""
+        endpoint = self.save(commit=False)
+        columns = {field.name for field in Endpoint._meta.concrete_fields}
+        fields = [name for name in self._meta.fields or [] if name in columns]
+        fields.append("updated_at")
+        if "custom_headers" in self.fields:
+            fields.append("headers_encrypted")
+        endpoint.save(update_fields=fields)
+        return endpoint
+
+
+class StaffEndpointForm(EndpointForm):
+    """The staff's endpoint form (dashboard and admin): also the tenant and the transform."""
+
+    class Meta:
+        model = Endpoint
+        fields = ["url", "description", "tenant", "event_types", "transform"]
+        widgets = {"tenant": forms.TextInput(attrs={"class": "vTextField", "size": 40})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.instance.transform
+        options = {**allowed_transforms()}
+        if current and current not in options:
+            options[current] = f"{current} (no longer allowed)"
+        self.fields["transform"].widget = forms.Select(
+            choices=[("", "none: the event's data as it is"), *options.items()]
+        )

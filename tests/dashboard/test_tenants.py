@@ -172,3 +172,20 @@ def test_admin_edit_keeps_masked_header_and_sets_tenant(admin_client):
     endpoint.refresh_from_db()
     assert endpoint.tenant == "crm.customer:9"
     assert endpoint.custom_headers == {"Authorization": TOKEN}
+
+
+def test_base_endpoint_form_cannot_set_tenant_or_transform():
+    """Forms built on EndpointForm for customers must not let them pick their tenant."""
+    from ironrelay.dashboard.forms import EndpointForm, StaffEndpointForm
+
+    assert "tenant" not in EndpointForm().fields and "transform" not in EndpointForm().fields
+    assert "custom_headers" in EndpointForm().fields
+    assert {"tenant", "transform"} <= set(StaffEndpointForm().fields)
+    endpoint = Endpoint.objects.create(url="https://acme.example.com/", tenant="crm.customer:1")
+    form = EndpointForm(
+        {"url": endpoint.url, "event_types_1": "*", "tenant": "crm.customer:2"}, instance=endpoint
+    )
+    assert form.is_valid(), form.errors
+    form.save_changes()
+    endpoint.refresh_from_db()
+    assert endpoint.tenant == "crm.customer:1" and endpoint.event_types == ["*"]

@@ -191,14 +191,14 @@ def test_model_event_data_is_checked_against_the_derived_schema(settings):
 def test_bad_event_types_are_reported_by_checks(settings, event_types, message):
     relay(settings, EVENT_TYPES=event_types)
     errors = check_outgoing_options()
-    assert [e.id for e in errors] == ["ironrelay.E010"]
+    assert [e.id for e in errors] == ["ironrelay.E030"]
     assert message in errors[0].msg
 
 
 def test_bad_validation_mode_is_reported_by_checks(settings):
     relay(settings, EVENT_SCHEMA_VALIDATION="strict")
     [error] = check_outgoing_options()
-    assert error.id == "ironrelay.E010" and "'strict'" in error.msg
+    assert error.id == "ironrelay.E030" and "'strict'" in error.msg
 
 
 def test_bad_transforms_are_reported_by_checks(settings):
@@ -211,7 +211,7 @@ def test_bad_transforms_are_reported_by_checks(settings):
         },
     )
     errors = check_outgoing_options()
-    assert [e.id for e in errors] == ["ironrelay.E011", "ironrelay.E011"]
+    assert [e.id for e in errors] == ["ironrelay.E031", "ironrelay.E031"]
     assert "cannot be imported" in errors[0].msg and "not callable" in errors[1].msg
 
 
