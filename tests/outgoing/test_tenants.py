@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ironrelay import send_webhook, tenant_key
 from ironrelay.crypto import encrypt
 from ironrelay.models import Delivery, Endpoint, OutgoingWebhook
+from ironrelay.outgoing import register
 from ironrelay.outgoing.messages import subscribed_endpoints
+from ironrelay.outgoing.triggers import register_from_settings
 from ironrelay.tenants import TenantKeyError
-from tests.testapp.models import Customer, Order
+from tests.testapp.models import Customer, Note, Order
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +134,32 @@ def test_subscribed_endpoints_of_a_tenant_skip_other_tenants():
     ids = subscribed_endpoints("invoice.paid", "billing.customer:7")
     tenants = set(Endpoint.objects.filter(pk__in=ids).values_list("tenant", flat=True))
     assert len(ids) == 3 and tenants == {"billing.customer:7"}
+
+
+@pytest.fixture
+def note_registration():
+    """Register testapp.Note differently in a test, then as tests/settings.py has it."""
+    yield
+    register("testapp.Note", ["created"], "tests.testapp.tasks.note_payload")
+
+
+def test_tenant_attribute_may_hold_a_key_string(
+    note_registration, django_capture_on_commit_callbacks
+):
+    register("testapp.Note", ["created"], "tests.testapp.tasks.note_payload", tenant="text")
+    mine = endpoint("team-7", ["testapp.note.*"])
+    endpoint("team-8", ["testapp.note.*"])
+    with django_capture_on_commit_callbacks(execute=True):
+        Note.objects.create(text="team-7")
+    message = OutgoingWebhook.objects.get()
+    assert message.tenant == "team-7" and receivers(message) == {mine.pk}
+
+
+def test_unknown_tenant_attribute_is_a_configuration_error(note_registration):
+    with pytest.raises(ImproperlyConfigured, match="has no attribute 'owner'"):
+        register("testapp.Note", ["created"], tenant="owner.account")
+
+
+def test_unknown_outgoing_model_option_is_named():
+    with pytest.raises(ImproperlyConfigured, match=r"unknown option.*tennant"):
+        register_from_settings({"testapp.Order": {"events": ["created"], "tennant": "customer"}})
