@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from ironrelay import crypto
+from ironrelay.admin_filters import TenantScopeFilter
 from ironrelay.admin_input import CraftedInputAdmin
 from ironrelay.conf import get_settings
 from ironrelay.dashboard.forms import StaffEndpointForm
@@ -243,27 +244,6 @@ class IncomingWebhookAdmin(ReadOnlyAdmin):
 
 
 # -- outgoing webhooks -----------------------------------------------------------------------------
-
-
-class TenantScopeFilter(admin.SimpleListFilter):
-    """Endpoints of no tenant (they get every tenant's events) or of some tenant."""
-
-    title = "tenant"
-    parameter_name = "tenant_scope"
-
-    def __init__(self, request: HttpRequest, params: Any, model: Any, model_admin: Any) -> None:
-        self.field = "endpoint__tenant" if model is Delivery else "tenant"
-        super().__init__(request, params, model, model_admin)
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("none", "none (every tenant's events)"), ("some", "a tenant's")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "none":
-            return queryset.filter(**{self.field: ""})
-        if self.value() == "some":
-            return queryset.exclude(**{self.field: ""})
-        return queryset
 
 
 @admin.register(Endpoint)
