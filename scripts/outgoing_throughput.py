@@ -275,7 +275,7 @@ def measure(procs: Processes, args: argparse.Namespace) -> tuple[list, list[str]
             "py-spy",
             "-c",
             "import os,sys; os.execvp('py-spy', ['py-spy', *sys.argv[1:]])",
-            "record", "--threads", "--idle", "--format", "raw", "-o", args.profile,
+            "record", "--threads", "--gil", "--format", "raw", "-o", args.profile,
             "--pid", str(procs.started["worker"].pid),
         )  # fmt: skip
 

@@ -15,9 +15,8 @@ from django.utils import timezone
 from ironrelay import http
 from ironrelay.conf import get_settings
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint, Task
-from ironrelay.outgoing import records
+from ironrelay.outgoing import batch, records
 from ironrelay.signals import endpoint_disabled
-from ironrelay.signing import sign_standard
 from ironrelay.tasks import queue
 from ironrelay.tasks.decorator import task
 
@@ -35,36 +34,42 @@ def message_body(delivery: Delivery) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-def signed_headers(delivery: Delivery, body: bytes, now: datetime) -> dict[str, str]:
+def signed_headers(
+    delivery: Delivery, body: bytes, now: datetime, signer: batch.EndpointSigner | None = None
+) -> dict[str, str]:
     """Return Standard Webhooks headers: v1 for every live secret, v1a when a key is set."""
-    endpoint = delivery.endpoint
+    signer = signer or batch.EndpointSigner(delivery.endpoint, now)
     timestamp = int(now.timestamp())
-    keys = [endpoint.signing_key] if endpoint.signing_key else []
     return {
         "Content-Type": "application/json",
         "webhook-id": delivery.message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign_standard(
-            delivery.message_id, timestamp, body, endpoint.signing_secrets(now), keys
-        ),
+        "webhook-signature": signer.sign(delivery.message_id, timestamp, body, now),
     }
 
 
-@task(max_attempts=3)  # covers crashes; HTTP failures follow OUTGOING_RETRY_SCHEDULE below
+# max_attempts covers crashes; HTTP failures follow OUTGOING_RETRY_SCHEDULE below. Each claimed
+# batch's deliveries are read in one query before its tasks run.
+@task(max_attempts=3, prepare=batch.load)
 def deliver(message_id: str, endpoint_id: int, manual: bool = False) -> str:
     """Make one delivery attempt (the task every delivery attempt is)."""
-    try:
-        delivery = Delivery.objects.select_related("message", "endpoint").get(
-            message_id=message_id, endpoint_id=endpoint_id
-        )
-    except Delivery.DoesNotExist:
-        return "delivery deleted (with its endpoint or message): nothing to send"
+    loaded = batch.take(message_id, endpoint_id)
+    if loaded is None:
+        try:
+            delivery = Delivery.objects.select_related("message", "endpoint").get(
+                message_id=message_id, endpoint_id=endpoint_id
+            )
+        except Delivery.DoesNotExist:
+            return "delivery deleted (with its endpoint or message): nothing to send"
+        signer = None
+    else:
+        delivery, signer = loaded.delivery, loaded.signer
     if delivery.status == Delivery.Status.DELIVERED:
         return "already delivered"
     if not delivery.endpoint.is_active:
         _finish(delivery, Delivery.Status.FAILED, error="endpoint is disabled")
         return "endpoint disabled"
-    result, record = attempt(delivery)
+    result, record = attempt(delivery, signer)
     if result.ok:
         _finish(delivery, Delivery.Status.DELIVERED, save=False)
         # Committed with the successes of other threads; returns once this one is written.
@@ -75,12 +80,14 @@ def deliver(message_id: str, endpoint_id: int, manual: bool = False) -> str:
     return f"attempt {delivery.attempts} failed: {result.error or result.status_code}"
 
 
-def attempt(delivery: Delivery) -> tuple[http.HttpResult, DeliveryAttempt]:
+def attempt(
+    delivery: Delivery, signer: batch.EndpointSigner | None = None
+) -> tuple[http.HttpResult, DeliveryAttempt]:
     """POST the message once; return what happened and its attempt record, not yet saved."""
     conf = get_settings()
     now = timezone.now()
     body = message_body(delivery)
-    headers = signed_headers(delivery, body, now)
+    headers = signed_headers(delivery, body, now, signer)
     result = http.post(
         delivery.endpoint.url,
         body,
