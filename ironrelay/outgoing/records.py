@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -137,6 +137,8 @@ class _Slot(Generic[Item]):
     item: Item
     done: bool = False
     error: BaseException | None = None
+    # Set when the item is written, or when its thread is to write the next group.
+    wake: threading.Event = field(default_factory=threading.Event)
 
 
 class GroupWriter(Generic[Item]):
@@ -144,33 +146,51 @@ class GroupWriter(Generic[Item]):
 
     While one thread writes, the items other threads submit meanwhile wait for the next write,
     which takes them all: with N threads delivering, one transaction records up to N of them.
+    Each waiting thread is woken on its own: handing one lock from waiter to waiter made every
+    thread of a group wait for the others' wake-ups, which on a busy machine took longer than
+    the write.
     """
 
     def __init__(self, write: Callable[[list[Item]], None]) -> None:
         self._write = write
         self._queued: list[_Slot[Item]] = []
-        self._queue_lock = threading.Lock()
-        self._write_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._writing = False  # a thread is writing a group; the next waiter writes after it
 
     def submit(self, item: Item) -> None:
         """Write `item` (with whatever else is waiting); raise if its write failed."""
         slot = _Slot(item)
-        with self._queue_lock:
+        with self._lock:
             self._queued.append(slot)
-        with self._write_lock:
-            if not slot.done:
-                with self._queue_lock:
-                    group, self._queued = self._queued, []
-                try:
-                    self._write_group(group)
-                finally:
-                    for s in group:
-                        s.done = True
+            leads, self._writing = not self._writing, True
+        if not leads:
+            slot.wake.wait()
+        if not slot.done:  # no one is writing: this thread writes what waits, its item with it
+            self._write_next()
         if slot.error is not None:
             error = slot.error
             raise RecordNotWritten(
                 f"The attempt could not be recorded: {type(error).__name__}: {error}"
             ) from error
+
+    def _write_next(self) -> None:
+        with self._lock:
+            group, self._queued = self._queued, []
+        following = None
+        try:
+            self._write_group(group)
+        finally:
+            with self._lock:
+                for s in group:
+                    s.done = True
+                if self._queued:
+                    following = self._queued[0]  # submitted meanwhile: it writes the next group
+                else:
+                    self._writing = False
+            for s in group:
+                s.wake.set()
+            if following is not None:
+                following.wake.set()
 
     def _write_group(self, group: list[_Slot[Item]]) -> None:
         try:
