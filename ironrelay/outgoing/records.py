@@ -42,6 +42,7 @@ def write_successes(successes: Sequence[Success]) -> None:
     db = router.db_for_write(Delivery)
     connection = connections[db]
     if connection.vendor == "postgresql":
+        # One statement, its own transaction outside atomic(): no BEGIN and COMMIT round trips.
         _write_postgresql(connection, successes)
         return
     with transaction.atomic(using=db):
@@ -56,7 +57,6 @@ def write_successes(successes: Sequence[Success]) -> None:
 
 # The rows as one JSON parameter: one fixed statement whatever the group size inserts the
 # attempts and updates their deliveries and endpoints.
-ASYNC_COMMIT = "SET LOCAL synchronous_commit = off; "
 WRITE_POSTGRESQL = (
     "WITH v AS (SELECT * FROM json_to_recordset(%s::json) AS v(delivery_id bigint,"
     " endpoint_id bigint, number integer, at timestamptz, url text, request_headers jsonb,"
@@ -81,17 +81,9 @@ WRITE_POSTGRESQL = (
 
 
 def _write_postgresql(connection: Any, successes: Sequence[Success]) -> None:
-    rows = json.dumps([_json_row(s) for s in successes])
-    if not connection.get_autocommit():  # in the caller's transaction, as the caller commits it
-        with connection.cursor() as cursor:
-            cursor.execute(WRITE_POSTGRESQL, [rows])
-        return
-    # The commit does not wait for its WAL to reach the disk: the task's outcome, written after
-    # this returns, commits synchronously, and PostgreSQL flushes WAL in order, so once the
-    # outcome is durable so is this. Lost in a crash before that, the task runs again (its
-    # delivery still pending), as any task caught running by a crash does.
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.execute(ASYNC_COMMIT + WRITE_POSTGRESQL, [rows])
+    rows = [_json_row(s) for s in successes]
+    with connection.cursor() as cursor:
+        cursor.execute(WRITE_POSTGRESQL, [json.dumps(rows)])
 
 
 def _json_row(success: Success) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -142,20 +142,3 @@ def test_deliveries_to_one_endpoint_share_one_kept_alive_connection(receiver, dr
     requests = receiver.wait_for(6)
     assert len({r.client_port for r in requests}) == 1  # one TCP connection for all six
     assert Delivery.objects.filter(status="delivered").count() == 6
-
-
-def _synchronous_commit() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronous_commit")
-        return cursor.fetchone()[0]
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
-def test_write_successes_leaves_the_callers_commits_synchronous():
-    first, second = _successes(1), _successes(1)
-    write_successes(first)  # on its own: asynchronous for its own transaction only
-    assert _synchronous_commit() == "on"
-    with transaction.atomic():
-        write_successes(second)  # in the caller's transaction: that one's commit is untouched
-        assert _synchronous_commit() == "on"
-    assert DeliveryAttempt.objects.count() == 2
