@@ -42,8 +42,13 @@ def write_successes(successes: Sequence[Success]) -> None:
     db = router.db_for_write(Delivery)
     connection = connections[db]
     if connection.vendor == "postgresql":
-        # One statement, its own transaction outside atomic(): no BEGIN and COMMIT round trips.
-        _write_postgresql(connection, successes)
+        if connection.get_autocommit():
+            # One statement is its own transaction: no BEGIN and COMMIT round trips.
+            _write_postgresql(connection, successes)
+        else:
+            # In a caller's transaction, a savepoint: a failed write must not abort it.
+            with transaction.atomic(using=db):
+                _write_postgresql(connection, successes)
         return
     with transaction.atomic(using=db):
         DeliveryAttempt.objects.using(db).bulk_create([s.attempt for s in successes])
