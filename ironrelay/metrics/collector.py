@@ -59,13 +59,14 @@ class IronRelayCollector(Collector):
 
     def describe(self) -> Iterator[Metric]:
         """Name the families without querying (prometheus_client calls this at register())."""
+        yield _up_family()
         yield from _state_families()
         yield from _counter_families()
         yield _duration_family()
 
     def collect(self) -> Iterator[Metric]:
         """Read the database and yield every family with its samples."""
-        up = GaugeMetricFamily(PREFIX + "database_up", "1 if the last scrape read the database.")
+        up = _up_family()
         try:
             families = [*_read_state(), *_read_counters()]
             for source in EXTRA_FAMILIES:
@@ -78,6 +79,10 @@ class IronRelayCollector(Collector):
         up.add_metric([], 1)
         yield up
         yield from families
+
+
+def _up_family() -> GaugeMetricFamily:
+    return GaugeMetricFamily(PREFIX + "database_up", "1 if this scrape could read the database.")
 
 
 def _state_families() -> list[GaugeMetricFamily]:
