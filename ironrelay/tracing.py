@@ -54,12 +54,20 @@ def _enqueue(task_path: str, queue_name: str) -> Iterator[str | None]:
     with _tracer().start_as_current_span(
         "ironrelay.enqueue", kind=SpanKind.PRODUCER, attributes=attributes
     ) as span:
-        if not span.get_span_context().is_valid:
-            yield None  # no SDK: nothing worth storing
-            return
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)
-        yield json.dumps(carrier, separators=(",", ":"), sort_keys=True)
+        yield _carrier() if span.get_span_context().is_valid else None
+
+
+def current_context() -> str | None:
+    """Return the current trace context as JSON text to store with a task, or None."""
+    if trace is None or not trace.get_current_span().get_span_context().is_valid:
+        return None
+    return _carrier()
+
+
+def _carrier() -> str:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return json.dumps(carrier, separators=(",", ":"), sort_keys=True)
 
 
 def run_span(task: Task) -> contextlib.AbstractContextManager[Any]:

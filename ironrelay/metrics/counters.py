@@ -25,7 +25,22 @@ from ironrelay.models import MetricCounter
 logger = logging.getLogger("ironrelay.metrics")
 
 # Upper bounds (seconds) of the task run-time histogram's buckets; +Inf is added.
-DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+DURATION_BUCKETS = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    300.0,
+)
 
 TASKS_FINISHED = "tasks_finished"
 TASK_RETRIES = "task_retries"

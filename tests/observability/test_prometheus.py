@@ -96,7 +96,9 @@ def test_counters_and_histogram_are_reported(staff_client, metrics_on):
     counters.flush(force=True)
     samples = scrape(staff_client)
     key = tuple(sorted(labels.items()))
-    assert samples[("ironrelay_tasks_finished_total", (*key[:1], ("status", "success"), key[1]))] == 7
+    assert (
+        samples[("ironrelay_tasks_finished_total", (*key[:1], ("status", "success"), key[1]))] == 7
+    )
     assert samples[("ironrelay_task_retries_total", key)] == 2
     received = (("source", "stripe"), ("status", "202"))
     assert samples[("ironrelay_webhooks_received_total", received)] == 3
