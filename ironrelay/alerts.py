@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.mail import mail_admins
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from ironrelay.conf import get_settings
@@ -25,22 +25,39 @@ from ironrelay.signals import endpoint_disabled, queue_lagging, task_failed
 
 logger = logging.getLogger("ironrelay.alerts")
 
+_recent: dict[str, float] = {}  # alert key -> monotonic time its last mail was sent
+
 
 def claim_alert(kind: str, subject: str) -> bool:
     """Return True if this process may mail the alert now (none sent within ALERT_INTERVAL)."""
-    now = timezone.now()
-    cutoff = now - timedelta(seconds=get_settings().ALERT_INTERVAL)
+    interval = get_settings().ALERT_INTERVAL
     subject = subject[:255]
     key = hashlib.sha1(f"{kind}\0{subject}".encode(), usedforsecurity=False).hexdigest()
-    if AlertSent.objects.filter(key=key, sent_at__lte=cutoff).update(sent_at=now, suppressed=0):
+    # A burst of failures asks again and again: once this process knows of a recent mail,
+    # it answers without a query.
+    known = _recent.get(key)
+    if known is not None and time.monotonic() - known < interval:
+        return False
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=interval)
+    if AlertSent.objects.filter(key=key, sent_at__lte=cutoff).update(sent_at=now):
+        _recent[key] = time.monotonic()
         return True
     try:
         with transaction.atomic():
             AlertSent.objects.create(key=key, kind=kind, subject=subject, sent_at=now)
-        return True
-    except IntegrityError:  # sent recently (by this or another process)
-        AlertSent.objects.filter(key=key).update(suppressed=F("suppressed") + 1)
+    except IntegrityError:  # sent recently, by this or another process
+        sent_at = AlertSent.objects.filter(key=key).values_list("sent_at", flat=True).first()
+        if sent_at is not None:
+            _recent[key] = time.monotonic() - max((now - sent_at).total_seconds(), 0.0)
         return False
+    _recent[key] = time.monotonic()
+    return True
+
+
+def forget_recent() -> None:
+    """Forget which alerts this process knows were mailed (tests)."""
+    _recent.clear()
 
 
 def send(kind: str, subject: str, title: str, message: str) -> bool:

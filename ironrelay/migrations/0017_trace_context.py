@@ -18,7 +18,6 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(max_length=40)),
                 ('subject', models.CharField(max_length=255)),
                 ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('suppressed', models.PositiveIntegerField(default=0)),
             ],
             options={
                 'ordering': ['-sent_at'],

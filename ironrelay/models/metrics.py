@@ -29,7 +29,6 @@ class AlertSent(models.Model):
     kind = models.CharField(max_length=40)
     subject = models.CharField(max_length=255)
     sent_at = models.DateTimeField(default=timezone.now)
-    suppressed = models.PositiveIntegerField(default=0)  # alerts not mailed since sent_at
 
     class Meta:
         ordering = ["-sent_at"]
