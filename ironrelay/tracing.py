@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ironrelay import __version__
@@ -105,6 +105,22 @@ def _run(task: Task) -> Iterator[Any]:
         set_status_on_exception=False,
     ) as span:
         yield span
+
+
+def traced_coroutine(task: Task, coro: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
+    """Return `coro` wrapped in the run span of an async task (or `coro` itself)."""
+    if trace is None:
+        return coro
+    return _traced(task, coro)
+
+
+async def _traced(task: Task, coro: Coroutine[Any, Any, Any]) -> Any:
+    with _run(task) as current:
+        try:
+            return await coro
+        except BaseException as exc:  # cancelled and timed-out runs too; re-raised as they were
+            mark_failed(current, f"{type(exc).__module__}.{type(exc).__qualname__}")
+            raise
 
 
 def span(name: str, **attributes: Any) -> contextlib.AbstractContextManager[Any]:

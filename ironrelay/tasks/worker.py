@@ -324,7 +324,7 @@ class Worker:
         definition = get_task(task.task_path)
         try:
             args = _arguments(task, definition.takes_context, entry.cancel)
-            coro = definition.func(*args, **task.kwargs)
+            coro = tracing.traced_coroutine(task, definition.func(*args, **task.kwargs))
         except Exception as exc:  # bad arguments fail at the call, before any await
             self._finished.put(_failure(task, exc, started_at, permanent=False))
             return

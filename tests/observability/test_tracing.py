@@ -17,6 +17,7 @@ from ironrelay.models import Endpoint, Task
 from tests.conftest import ROOT
 from tests.receiver import Reply
 from tests.testapp.tasks import always_fails, noop
+from tests.testapp.waiting_tasks import nap, overruns
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,6 +74,19 @@ def test_failed_run_has_an_error_status(drain):
     drain()
     [run] = named("ironrelay.run")
     assert run.status.status_code == trace.StatusCode.ERROR
+
+
+def test_async_task_runs_in_its_span(drain):
+    with trace.get_tracer("tests").start_as_current_span("request") as request_span:
+        nap.defer(0.01)
+        overruns.defer("timed-out")
+    drain()
+    runs = {r.attributes["ironrelay.task.path"]: r for r in named("ironrelay.run")}
+    assert set(runs) == {nap.path, overruns.path}
+    for run in runs.values():
+        assert run.context.trace_id == request_span.get_span_context().trace_id
+    assert runs[nap.path].status.is_ok
+    assert runs[overruns.path].status.status_code == trace.StatusCode.ERROR
 
 
 def test_task_deferred_without_a_trace_runs_in_a_new_one(drain):
