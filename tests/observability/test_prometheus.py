@@ -7,12 +7,13 @@ from datetime import timedelta
 import prometheus_client
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
-from ironrelay.metrics import counters
+from ironrelay.metrics import collector, counters
 from ironrelay.metrics.collector import IronRelayCollector
 from ironrelay.models import Endpoint, Task, Worker
 from ironrelay.tasks import claim
@@ -177,3 +178,39 @@ def test_registering_only_describes_without_querying():
     assert not queries.captured_queries
     names = set(registry._names_to_collectors)
     assert {"ironrelay_database_up", "ironrelay_tasks_finished_total"} <= names
+
+
+@pytest.fixture
+def family_source():
+    """Add a family source for one test (as schedules will for their lag)."""
+    added = []
+
+    def add(source):
+        collector.add_family_source(source)
+        added.append(source)
+
+    yield add
+    for source in set(added):
+        collector.EXTRA_FAMILIES.remove(source)
+
+
+def test_family_sources_join_every_scrape(staff_client, family_source):
+    def schedule_lag():
+        lag = GaugeMetricFamily("ironrelay_schedule_lag_seconds", "Lag.", labels=["schedule"])
+        lag.add_metric(["nightly"], 2.5)
+        return [lag]
+
+    family_source(schedule_lag)
+    family_source(schedule_lag)  # added once
+    assert collector.EXTRA_FAMILIES.count(schedule_lag) == 1
+    samples = scrape(staff_client)
+    assert samples[("ironrelay_schedule_lag_seconds", (("schedule", "nightly"),))] == 2.5
+
+
+def test_a_database_error_reports_database_down_and_nothing_else(staff_client, family_source):
+    def broken():
+        raise OperationalError("server closed the connection unexpectedly")
+
+    family_source(broken)
+    samples = scrape(staff_client)
+    assert samples == {("ironrelay_database_up", ()): 0.0}
