@@ -115,7 +115,11 @@ def check_queue_lag() -> list[str]:
     for queue in readings.queues():
         if queue.oldest_due_age > limit:
             lagging.append(queue.name)
-            queue_lagging.send(sender=Task, queue=queue.name, lag=queue.oldest_due_age)
+            for receiver, result in queue_lagging.send_robust(
+                sender=Task, queue=queue.name, lag=queue.oldest_due_age
+            ):
+                if isinstance(result, Exception):
+                    logger.error("queue_lagging receiver %r failed: %r", receiver, result)
             send(
                 "queue-lag",
                 queue.name,

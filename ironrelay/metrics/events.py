@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from ironrelay.metrics import counters
 from ironrelay.models import Task
 from ironrelay.signals import task_failed
+
+logger = logging.getLogger("ironrelay.queue")
 
 
 def task_written(task: Task, started_at: datetime, now: datetime) -> None:
@@ -18,4 +21,9 @@ def task_written(task: Task, started_at: datetime, now: datetime) -> None:
         counters.add(counters.TASKS_FINISHED, {**labels, "status": task.status})
     counters.observe_duration(task.task_path, task.queue_name, now - started_at)
     if task.status == Task.Status.FAILED:
-        task_failed.send(sender=Task, task=task)
+        # Robustly: the outcome is written, and a receiver's bug must not stop the worker.
+        for receiver, result in task_failed.send_robust(sender=Task, task=task):
+            if isinstance(result, Exception):
+                logger.error(
+                    "task_failed receiver %r failed for task #%s: %r", receiver, task.pk, result
+                )

@@ -151,3 +151,16 @@ def test_a_broken_mail_server_does_not_break_the_worker(alerting):
     alerting.EMAIL_BACKEND = "tests.observability.broken_mail.Backend"
     fail_for_good(1)
     assert Task.objects.get().status == "failed"
+
+
+def test_a_failing_receiver_does_not_break_the_write_back(caplog):
+    def broken(**kwargs):
+        raise RuntimeError("receiver bug")
+
+    task_failed.connect(broken)
+    try:
+        fail_for_good(1)
+    finally:
+        task_failed.disconnect(broken)
+    assert Task.objects.get().status == "failed"
+    assert "receiver bug" in caplog.text
