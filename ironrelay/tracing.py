@@ -1,14 +1,15 @@
 """OpenTelemetry spans for enqueue, task runs, incoming webhooks and delivery attempts.
 
-Only ``opentelemetry-api`` is used, and only when it is installed: without it every helper
-here returns a shared do-nothing context manager, so the hot paths pay one function call.
-With the API but no SDK configured, the API's own no-op tracer makes spans that record nothing.
+Only ``opentelemetry-api`` is used, and only when it is installed and the project has set a
+tracer provider (an SDK): otherwise every helper returns a shared do-nothing context manager, so
+the hot paths pay one function call. A provider set after start-up is found within LOOK_EVERY.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ from ironrelay import __version__
 try:
     from opentelemetry import propagate, trace
     from opentelemetry.trace import Link, SpanKind, StatusCode
+
+    _INACTIVE: tuple[type, ...] = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
 except ImportError:  # the optional extra is not installed
     trace = None  # type: ignore[assignment]
 
@@ -31,14 +34,48 @@ def enabled() -> bool:
     return trace is not None
 
 
+_provider: Any = None  # the project's tracer provider, once one is set (it is set only once)
+_next_look = 0.0  # monotonic time at which to look for a provider again
+LOOK_EVERY = 1.0  # seconds; looking costs microseconds (an environment lookup) on hot paths
+
+
+def _recording() -> bool:
+    """Return True when spans go somewhere: the API is installed and a real provider is set."""
+    global _next_look, _provider
+    if _provider is not None:
+        return True
+    if trace is None or time.monotonic() < _next_look:
+        return False
+    # Until the project sets a provider (an SDK), the API's spans record nothing but still cost
+    # tens of microseconds each: skip them on the worker's and defer()'s hot paths.
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, _INACTIVE):
+        _next_look = time.monotonic() + LOOK_EVERY
+        return False
+    _provider = provider
+    return True
+
+
+def look_for_provider() -> bool:
+    """Look for the project's tracer provider now, not up to LOOK_EVERY seconds later."""
+    global _next_look
+    _next_look = 0.0
+    return _recording()
+
+
 def _tracer() -> Any:
-    # A proxy until the project installs an SDK provider; it then delegates to that provider.
-    return trace.get_tracer("ironrelay", __version__)
+    global _tracer_cache
+    if _tracer_cache is None:
+        _tracer_cache = _provider.get_tracer("ironrelay", __version__)
+    return _tracer_cache
+
+
+_tracer_cache: Any = None
 
 
 def enqueue_span(task_path: str, queue_name: str) -> contextlib.AbstractContextManager[Any]:
     """Open a producer span for deferring a task; it yields the trace context to store, or None."""
-    if trace is None:
+    if not _recording():
         return _NOTHING
     return _enqueue(task_path, queue_name)
 
@@ -59,7 +96,7 @@ def _enqueue(task_path: str, queue_name: str) -> Iterator[str | None]:
 
 def current_context() -> str | None:
     """Return the current trace context as JSON text to store with a task, or None."""
-    if trace is None or not trace.get_current_span().get_span_context().is_valid:
+    if not _recording() or not trace.get_current_span().get_span_context().is_valid:
         return None
     return _carrier()
 
@@ -72,7 +109,7 @@ def _carrier() -> str:
 
 def run_span(task: Task) -> contextlib.AbstractContextManager[Any]:
     """Open a consumer span for one run of a task, a child of (and linked to) its enqueue span."""
-    if trace is None:
+    if not _recording():
         return _NOTHING
     return _run(task)
 
@@ -109,7 +146,7 @@ def _run(task: Task) -> Iterator[Any]:
 
 def traced_coroutine(task: Task, coro: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
     """Return `coro` wrapped in the run span of an async task (or `coro` itself)."""
-    if trace is None:
+    if not _recording():
         return coro
     return _traced(task, coro)
 
@@ -124,8 +161,8 @@ async def _traced(task: Task, coro: Coroutine[Any, Any, Any]) -> Any:
 
 
 def span(name: str, **attributes: Any) -> contextlib.AbstractContextManager[Any]:
-    """Open an internal span named `name` (yields the span, or None without OpenTelemetry)."""
-    if trace is None:
+    """Open an internal span named `name` (yields the span, or None when not recording)."""
+    if not _recording():
         return _NOTHING
     return _tracer().start_as_current_span(name, attributes=attributes)
 

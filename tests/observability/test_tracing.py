@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from ironrelay import send_webhook
+from ironrelay import send_webhook, tracing
 from ironrelay.models import Endpoint, Task
 from tests.conftest import ROOT
 from tests.receiver import Reply
@@ -21,9 +21,21 @@ from tests.testapp.waiting_tasks import nap
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
+class WhileTesting(SimpleSpanProcessor):
+    """Export spans only during these tests: the provider stays for the rest of the process."""
+
+    active = False
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self.active:
+            super().on_end(span)
+
+
 EXPORTER = InMemorySpanExporter()
+_processor = WhileTesting(EXPORTER)
 _provider = TracerProvider()
-_provider.add_span_processor(SimpleSpanProcessor(EXPORTER))
+_provider.add_span_processor(_processor)
 
 
 @pytest.fixture(autouse=True)
@@ -31,8 +43,11 @@ def spans():
     """Install the SDK provider (once per process: OpenTelemetry allows one) and clear spans."""
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         trace.set_tracer_provider(_provider)
+    assert tracing.look_for_provider()
     EXPORTER.clear()
+    _processor.active = True
     yield EXPORTER
+    _processor.active = False
     EXPORTER.clear()
 
 
@@ -139,6 +154,34 @@ def test_each_delivery_attempt_has_a_span(receiver, drain):
     runs = {s.context.span_id for s in named("ironrelay.run")}
     assert {s.parent.span_id for s in attempts} <= runs
 
+
+def test_without_a_provider_nothing_is_stored_or_spanned():
+    """A project with the API but no SDK pays for no span (checked in a fresh process)."""
+    result = subprocess.run(
+        [sys.executable, "-c", NO_PROVIDER],
+        cwd=ROOT,
+        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+NO_PROVIDER = """
+import django
+django.setup()
+from opentelemetry import trace
+from ironrelay import tracing
+from ironrelay.models import Task
+assert tracing.enabled() and not tracing.look_for_provider()
+with tracing.enqueue_span("a.b", "default") as context:
+    assert context is None
+with tracing.run_span(Task(task_path="a.b")) as span:
+    assert span is None
+print("ok")
+"""
 
 WITHOUT_OPENTELEMETRY = """
 import sys
