@@ -9,6 +9,7 @@ them. Counts not yet flushed are lost if a process is killed; a clean stop flush
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import logging
@@ -68,13 +69,33 @@ def add(name: str, labels: Mapping[str, str], amount: float = 1.0) -> None:
 
 def observe_duration(task_path: str, queue_name: str, elapsed: timedelta) -> None:
     """Count one finished run in the run-time histogram."""
-    if not get_settings().METRICS:
-        return
-    seconds = max(elapsed.total_seconds(), 0.0)
-    le = next((str(b) for b in DURATION_BUCKETS if seconds <= b), "+Inf")
-    labels = {"task": task_path, "queue": queue_name}
-    add(TASK_DURATION_BUCKET, {**labels, "le": le})
-    add(TASK_DURATION_SUM, labels, seconds)
+    if get_settings().METRICS:
+        count_run(task_path, queue_name, None, elapsed.total_seconds())
+
+
+_BOUNDS = [*map(str, DURATION_BUCKETS), "+Inf"]
+
+
+def count_run(task_path: str, queue_name: str, status: str | None, seconds: float) -> None:
+    """Count one written run: its outcome (a retry when status is "pending") and its run time.
+
+    Called for every task the worker writes back, so it takes the lock once and builds its
+    series keys directly (the labels already in sorted order) instead of going through add().
+    """
+    seconds = max(seconds, 0.0)
+    bound = _BOUNDS[bisect.bisect_left(DURATION_BUCKETS, seconds)]
+    labels = (("queue", queue_name), ("task", task_path))
+    series = [
+        ((TASK_DURATION_BUCKET, (("le", bound), *labels)), 1.0),
+        ((TASK_DURATION_SUM, labels), seconds),
+    ]
+    if status == "pending":
+        series.append(((TASK_RETRIES, labels), 1.0))
+    elif status is not None:
+        series.append(((TASKS_FINISHED, (*labels, ("status", status))), 1.0))
+    with _lock:
+        for key, amount in series:
+            _pending[key] = _pending.get(key, 0.0) + amount
 
 
 def flush(*, force: bool = False) -> int:
