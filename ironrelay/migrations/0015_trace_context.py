@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ironrelay', '0013_cancel_and_done_notify'),
+        ('ironrelay', '0014_schedules'),
     ]
 
     operations = [
