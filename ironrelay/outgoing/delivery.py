@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 from django.db.models import F
 from django.utils import timezone
 
-from ironrelay import http
+from ironrelay import http, tracing
 from ironrelay.conf import get_settings
+from ironrelay.metrics import counters
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint, Task
 from ironrelay.outgoing import batch, records
 from ironrelay.signals import endpoint_disabled
@@ -71,6 +72,7 @@ def deliver(message_id: str, endpoint_id: int, manual: bool = False) -> str:
         return "endpoint disabled"
     result, record = attempt(delivery, signer)
     if result.ok:
+        _count(delivery, "delivered")
         _finish(delivery, Delivery.Status.DELIVERED, save=False)
         # Committed with the successes of other threads; returns once this one is written.
         records.successes.submit(records.Success(delivery, record))
@@ -88,16 +90,26 @@ def attempt(
     now = timezone.now()
     body = message_body(delivery)
     headers = signed_headers(delivery, body, now, signer)
-    result = http.post(
-        delivery.endpoint.url,
-        body,
-        headers,
-        connect_timeout=conf.OUTGOING_CONNECT_TIMEOUT,
-        read_timeout=conf.OUTGOING_READ_TIMEOUT,
-        allow=conf.OUTGOING_ALLOW,
-        max_body=conf.OUTGOING_RESPONSE_MAX_CHARS,
-    )
     number = delivery.attempts + 1
+    attributes = {
+        "ironrelay.endpoint.id": delivery.endpoint_id,
+        "ironrelay.message.id": delivery.message_id,
+        "ironrelay.delivery.attempt": number,
+    }
+    with tracing.span("ironrelay.deliver", **attributes) as span:
+        result = http.post(
+            delivery.endpoint.url,
+            body,
+            headers,
+            connect_timeout=conf.OUTGOING_CONNECT_TIMEOUT,
+            read_timeout=conf.OUTGOING_READ_TIMEOUT,
+            allow=conf.OUTGOING_ALLOW,
+            max_body=conf.OUTGOING_RESPONSE_MAX_CHARS,
+        )
+        if result.status_code is not None:
+            tracing.set_attribute(span, "http.response.status_code", result.status_code)
+        if not result.ok:
+            tracing.mark_failed(span, result.error or f"HTTP {result.status_code}")
     record = DeliveryAttempt(
         delivery=delivery,
         number=number,
@@ -123,10 +135,12 @@ def _on_failure(delivery: Delivery, result: http.HttpResult, manual: bool) -> No
         failing_since=delivery.last_attempt_at
     )
     if result.status_code == 410:
+        _count(delivery, "failed")
         _finish(delivery, Delivery.Status.FAILED)
         disable(endpoint, "the endpoint answered 410 Gone")
         return
     delay = None if (manual or result.blocked) else retry_delay(delivery.attempts, result)
+    _count(delivery, "failed" if delay is None else "retry")
     if delay is None:
         _finish(delivery, Delivery.Status.FAILED)
         Endpoint.objects.filter(pk=endpoint.pk).update(
@@ -150,6 +164,11 @@ def _on_failure(delivery: Delivery, result: http.HttpResult, manual: bool) -> No
 
 
 _progress_fields = records.PROGRESS_FIELDS
+
+
+def _count(delivery: Delivery, outcome: str) -> None:
+    labels = {"endpoint": str(delivery.endpoint_id), "outcome": outcome}
+    counters.add(counters.DELIVERY_ATTEMPTS, labels)
 
 
 def _finish(delivery: Delivery, status: str, error: str = "", *, save: bool = True) -> None:
