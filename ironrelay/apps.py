@@ -27,6 +27,17 @@ class IronRelayConfig(AppConfig):
 
         register_from_settings(get_settings().OUTGOING_MODELS)
         self._load_task_backend()
+        self._connect_observability()
+
+    def _connect_observability(self) -> None:
+        from django.core.signals import request_finished
+
+        from ironrelay import alerts
+        from ironrelay.metrics import counters, exposition
+
+        alerts.connect()
+        request_finished.connect(counters.flush_after_request, dispatch_uid="ironrelay.metrics")
+        exposition.register_default()
 
     def _load_task_backend(self) -> None:
         # The worker resolves a stored django.tasks task through the backend module: load it

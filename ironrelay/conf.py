@@ -82,6 +82,15 @@ class RelaySettings:
     # Retention (ironrelay_prune)
     RETENTION_DAYS: float = 30.0
 
+    # Metrics and alerts (docs/operations.md)
+    METRICS: bool = False  # count finished tasks, retries, webhooks and deliveries in the database
+    METRICS_FLUSH_INTERVAL: float = 10.0  # seconds a process keeps counts before writing them
+    METRICS_TOKEN: str = ""  # bearer token for the metrics view (staff may always read it)
+    METRICS_DEFAULT_REGISTRY: bool = True  # add the collector to prometheus_client's REGISTRY
+    ALERT_MAIL_ADMINS: bool = False  # mail_admins() on a disabled endpoint, failed task or lag
+    ALERT_QUEUE_LAG: float | None = None  # seconds the oldest due task may wait before an alert
+    ALERT_INTERVAL: float = 3600.0  # one mail per alert kind and subject per this many seconds
+
     @classmethod
     def from_django(cls) -> RelaySettings:
         """Build the object from settings.IRONRELAY, naming any unknown key."""

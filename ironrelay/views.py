@@ -11,9 +11,11 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from ironrelay import tracing
 from ironrelay.handlers import dispatch
 from ironrelay.handlers.payloads import BadPayload, check_storable, parse_body
 from ironrelay.handlers.sources import Source, get_source
+from ironrelay.metrics import counters
 from ironrelay.models import IncomingWebhook
 from ironrelay.signing import Handshake, SignatureError, UrlSignedScheme, Verified
 
@@ -43,16 +45,29 @@ class IncomingWebhookView(View):
 
     def post(self, request: HttpRequest, source: str) -> HttpResponse:
         config = get_source(source)
-        if config is None:
+        if config is None:  # not counted: a label per made-up name would grow without bound
             return _error(404, f"unknown webhook source {source!r}")
+        with tracing.span("ironrelay.incoming", **{"ironrelay.source": source}) as span:
+            response = self.receive(request, config)
+            tracing.set_attribute(span, "http.response.status_code", response.status_code)
+        labels = {"source": source, "status": str(response.status_code)}
+        counters.add(counters.WEBHOOKS_RECEIVED, labels)
+        return response
+
+    def receive(self, request: HttpRequest, config: Source) -> HttpResponse:
+        """Verify, parse, validate and store one webhook of a known source; return the answer."""
+        source = config.name
         try:
             body = self.read_body(request, config.max_body)
         except BodyTooLarge as exc:
             return _error(413, str(exc))
         try:
-            verified = verify(request, config, body)
+            # A SignatureError leaving the span marks it failed.
+            with tracing.span("ironrelay.verify", **{"ironrelay.source": source}):
+                verified = verify(request, config, body)
         except SignatureError as exc:
             logger.warning("Rejected webhook for source %r: %s", source, exc)
+            counters.add(counters.SIGNATURE_FAILURES, {"source": source})
             return _error(401, f"signature verification failed: {exc}")
         try:
             payload = parse_body(body, request.content_type or "")
@@ -63,7 +78,8 @@ class IncomingWebhookView(View):
         if handshake is not None:
             return _answer(handshake)
         try:
-            return self.store(request, config, payload, config.content_hash(verified, body))
+            with tracing.span("ironrelay.handle", **{"ironrelay.source": source}):
+                return self.store(request, config, payload, config.content_hash(verified, body))
         except DatabaseError:
             logger.exception("Could not store a webhook for source %r", source)
             response = _error(503, "temporarily unable to store the webhook; retry later")

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import connections, router
 
+from ironrelay import tracing
 from ironrelay.handlers.registry import WebhookHandler
 from ironrelay.models import IncomingWebhook
 from ironrelay.tasks import db, inserts, queue
@@ -33,9 +34,11 @@ WITH w AS (
     RETURNING id
 ), t AS (
     INSERT INTO ironrelay_task (task_path, queue_name, priority, args, kwargs, enqueued_at,
-        run_after, max_attempts, timeout, status, attempts, worker_id, worker_ids, errors)
+        run_after, max_attempts, timeout, trace_context, status, attempts, worker_id,
+        worker_ids, errors)
     SELECT %s, h.queue_name, h.priority, jsonb_build_array(w.id, h.path), '{}'::jsonb, %s,
-        h.run_after, h.max_attempts, h.timeout, 'pending', 0, '', '[]'::jsonb, '[]'::jsonb
+        h.run_after, h.max_attempts, h.timeout, %s::jsonb, 'pending', 0, '', '[]'::jsonb,
+        '[]'::jsonb
     FROM w CROSS JOIN unnest(%s::text[], %s::text[], %s::smallint[], %s::timestamptz[],
         %s::integer[], %s::float8[]) WITH ORDINALITY
         AS h(path, queue_name, priority, run_after, max_attempts, timeout, n)
@@ -127,6 +130,7 @@ def _insert_pg(
         json.dumps(fields["errors"]),
         tasks[0].task_path if tasks else "",  # one task function: run_handler
         now,
+        tasks[0].trace_context if tasks else None,  # one request: one trace
         [new.args[1] for new in tasks],
         [new.queue_name for new in tasks],
         [new.priority for new in tasks],
@@ -145,9 +149,10 @@ def handler_tasks(
     run_handler: TaskFunction, handlers: Sequence[WebhookHandler], now: datetime
 ) -> list[NewTask]:
     """Return the task each handler's run gets, as run_handler.using(...).defer() would store it."""
+    trace_context = tracing.current_context() if handlers else None
     return [
         queue.new_task(run_handler.using(**handler.task_options), now)._replace(
-            args=[None, handler.path]
+            args=[None, handler.path], trace_context=trace_context
         )
         for handler in handlers
     ]

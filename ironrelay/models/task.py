@@ -38,6 +38,8 @@ class Task(models.Model):
     return_value = models.JSONField(null=True, blank=True)
     # Set by cancel() on a running task: the worker tells the task, and it ends cancelled.
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    # W3C trace context of the code that deferred the task (OpenTelemetry), for the run's span.
+    trace_context = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

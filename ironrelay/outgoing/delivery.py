@@ -11,10 +11,11 @@ from urllib.parse import urlsplit
 from django.db.models import F
 from django.utils import timezone
 
-from ironrelay import http
+from ironrelay import http, tracing
 from ironrelay.conf import get_settings
+from ironrelay.metrics import counters
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint, Task
-from ironrelay.outgoing import records
+from ironrelay.outgoing import batch, records
 from ironrelay.outgoing.request import RequestError, build_request
 from ironrelay.signals import endpoint_disabled
 from ironrelay.tasks import queue
@@ -23,22 +24,30 @@ from ironrelay.tasks.decorator import task
 logger = logging.getLogger("ironrelay.outgoing")
 
 
-@task(max_attempts=3)  # covers crashes; HTTP failures follow OUTGOING_RETRY_SCHEDULE below
+# max_attempts covers crashes; HTTP failures follow OUTGOING_RETRY_SCHEDULE below. Each claimed
+# batch's deliveries are read together (three queries) before its tasks run.
+@task(max_attempts=3, prepare=batch.load)
 def deliver(message_id: str, endpoint_id: int, manual: bool = False) -> str:
     """Make one delivery attempt (the task every delivery attempt is)."""
-    try:
-        delivery = Delivery.objects.select_related("message", "endpoint").get(
-            message_id=message_id, endpoint_id=endpoint_id
-        )
-    except Delivery.DoesNotExist:
-        return "delivery deleted (with its endpoint or message): nothing to send"
+    loaded = batch.take(message_id, endpoint_id)
+    if loaded is None:
+        try:
+            delivery = Delivery.objects.select_related("message", "endpoint").get(
+                message_id=message_id, endpoint_id=endpoint_id
+            )
+        except Delivery.DoesNotExist:
+            return "delivery deleted (with its endpoint or message): nothing to send"
+        signer = None
+    else:
+        delivery, signer = loaded.delivery, loaded.signer
     if delivery.status == Delivery.Status.DELIVERED:
         return "already delivered"
     if not delivery.endpoint.is_active:
         _finish(delivery, Delivery.Status.FAILED, error="endpoint is disabled")
         return "endpoint disabled"
-    result, record = attempt(delivery)
+    result, record = attempt(delivery, signer)
     if result.ok:
+        _count(delivery, "delivered")
         _finish(delivery, Delivery.Status.DELIVERED, save=False)
         # Committed with the successes of other threads; returns once this one is written.
         records.successes.submit(records.Success(delivery, record))
@@ -48,29 +57,41 @@ def deliver(message_id: str, endpoint_id: int, manual: bool = False) -> str:
     return f"attempt {delivery.attempts} failed: {result.error or result.status_code}"
 
 
-def attempt(delivery: Delivery) -> tuple[http.HttpResult, DeliveryAttempt]:
+def attempt(
+    delivery: Delivery, signer: batch.EndpointSigner | None = None
+) -> tuple[http.HttpResult, DeliveryAttempt]:
     """POST the message once; return what happened and its attempt record, not yet saved."""
     conf = get_settings()
     now = timezone.now()
-    try:
-        body, headers, recorded = build_request(delivery, now)
-    except RequestError as exc:
-        # Recorded as a failed attempt that sent nothing; retried on the schedule (a fix
-        # deployed meanwhile is picked up).
-        result = http.HttpResult(None, {}, "", 0.0, str(exc))
-        recorded = {}
-    else:
-        result = http.post(
-            delivery.endpoint.url,
-            body,
-            headers,
-            connect_timeout=conf.OUTGOING_CONNECT_TIMEOUT,
-            read_timeout=conf.OUTGOING_READ_TIMEOUT,
-            allow=conf.OUTGOING_ALLOW,
-            max_body=conf.OUTGOING_RESPONSE_MAX_CHARS,
-        )
-        recorded = {**recorded, "User-Agent": http.USER_AGENT}
     number = delivery.attempts + 1
+    attributes = {
+        "ironrelay.endpoint.id": delivery.endpoint_id,
+        "ironrelay.message.id": delivery.message_id,
+        "ironrelay.delivery.attempt": number,
+    }
+    with tracing.span("ironrelay.deliver", **attributes) as span:
+        try:
+            body, headers, recorded = build_request(delivery, now, signer)
+        except RequestError as exc:
+            # Recorded as a failed attempt that sent nothing; retried on the schedule (a fix
+            # deployed meanwhile is picked up).
+            result = http.HttpResult(None, {}, "", 0.0, str(exc))
+            recorded = {}
+        else:
+            result = http.post(
+                delivery.endpoint.url,
+                body,
+                headers,
+                connect_timeout=conf.OUTGOING_CONNECT_TIMEOUT,
+                read_timeout=conf.OUTGOING_READ_TIMEOUT,
+                allow=conf.OUTGOING_ALLOW,
+                max_body=conf.OUTGOING_RESPONSE_MAX_CHARS,
+            )
+            recorded = {**recorded, "User-Agent": http.USER_AGENT}
+        if result.status_code is not None:
+            tracing.set_attribute(span, "http.response.status_code", result.status_code)
+        if not result.ok:
+            tracing.mark_failed(span, result.error or f"HTTP {result.status_code}")
     record = DeliveryAttempt(
         delivery=delivery,
         number=number,
@@ -96,10 +117,12 @@ def _on_failure(delivery: Delivery, result: http.HttpResult, manual: bool) -> No
         failing_since=delivery.last_attempt_at
     )
     if result.status_code == 410:
+        _count(delivery, "failed")
         _finish(delivery, Delivery.Status.FAILED)
         disable(endpoint, "the endpoint answered 410 Gone")
         return
     delay = None if (manual or result.blocked) else retry_delay(delivery.attempts, result)
+    _count(delivery, "failed" if delay is None else "retry")
     if delay is None:
         _finish(delivery, Delivery.Status.FAILED)
         Endpoint.objects.filter(pk=endpoint.pk).update(
@@ -123,6 +146,11 @@ def _on_failure(delivery: Delivery, result: http.HttpResult, manual: bool) -> No
 
 
 _progress_fields = records.PROGRESS_FIELDS
+
+
+def _count(delivery: Delivery, outcome: str) -> None:
+    labels = {"endpoint": str(delivery.endpoint_id), "outcome": outcome}
+    counters.add(counters.DELIVERY_ATTEMPTS, labels)
 
 
 def _finish(delivery: Delivery, status: str, error: str = "", *, save: bool = True) -> None:

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from ironrelay import crypto
 from ironrelay.endpoint_options import TransformError, clean_headers, load_transform
 from ironrelay.models import Delivery
-from ironrelay.signing import sign_standard
+from ironrelay.outgoing.batch import EndpointSigner
 from ironrelay.storable import unstorable
 
 MAX_ERROR_CHARS = 300
@@ -67,28 +67,27 @@ def custom_headers(delivery: Delivery) -> dict[str, str]:
         raise RequestError(f"custom headers refused: {'; '.join(exc.messages)}") from None
 
 
-def signed_headers(delivery: Delivery, body: bytes, now: datetime) -> dict[str, str]:
+def signed_headers(
+    delivery: Delivery, body: bytes, now: datetime, signer: EndpointSigner | None = None
+) -> dict[str, str]:
     """Return Standard Webhooks headers: v1 for every live secret, v1a when a key is set."""
-    endpoint = delivery.endpoint
+    signer = signer or EndpointSigner(delivery.endpoint, now)
     timestamp = int(now.timestamp())
-    keys = [endpoint.signing_key] if endpoint.signing_key else []
     return {
         "Content-Type": "application/json",
         "webhook-id": delivery.message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign_standard(
-            delivery.message_id, timestamp, body, endpoint.signing_secrets(now), keys
-        ),
+        "webhook-signature": signer.sign(delivery.message_id, timestamp, body, now),
     }
 
 
 def build_request(
-    delivery: Delivery, now: datetime
+    delivery: Delivery, now: datetime, signer: EndpointSigner | None = None
 ) -> tuple[bytes, dict[str, str], dict[str, str]]:
     """Return the body, the headers to send, and the headers to record (custom values masked)."""
     body = message_body(delivery, endpoint_data(delivery))
     custom = custom_headers(delivery)
-    signed = signed_headers(delivery, body, now)
+    signed = signed_headers(delivery, body, now, signer)
     # Custom names never match the signed ones (clean_headers refuses them): nothing to override.
     recorded = {**{name: crypto.mask(value) for name, value in custom.items()}, **signed}
     return body, {**custom, **signed}, recorded

@@ -60,6 +60,9 @@ class TaskFunction:
     run_after: datetime | None = None
     takes_context: bool = False  # pass a TaskContext as the first argument
     unique_key: str | None = None  # at most one pending task with this key
+    # Called by the worker with the tasks of each claimed batch that call this function, before
+    # they run: to read what they need in one query rather than one per task.
+    prepare: Callable[[Sequence[Task]], None] | None = None
 
     def __post_init__(self) -> None:
         if self.delay is not None and self.run_after is not None:

@@ -13,6 +13,7 @@ pre_save/post_save signals.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -38,12 +39,14 @@ class NewTask(NamedTuple):
     max_attempts: int
     timeout: float | None
     unique_key: str | None
+    trace_context: str | None = None  # JSON text of the deferring code's trace context
 
 
 INSERT_ONE = (
     "INSERT INTO ironrelay_task (task_path, queue_name, priority, args, kwargs, enqueued_at,"
-    " run_after, max_attempts, timeout, unique_key, status, attempts, worker_id, worker_ids,"
-    " errors) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', 0, '', '[]', '[]')"
+    " run_after, max_attempts, timeout, unique_key, trace_context, status, attempts, worker_id,"
+    " worker_ids, errors)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', 0, '', '[]', '[]')"
 )
 INSERT_ONE_RETURNING_ID = INSERT_ONE + " RETURNING id"
 # PostgreSQL: the tasks of one statement share every column but args and kwargs, which arrive
@@ -56,11 +59,14 @@ SHARED = (
     "run_after",
     "max_attempts",
     "timeout",
+    "trace_context",
 )
 INSERT_UNNEST = (
     "INSERT INTO ironrelay_task (task_path, queue_name, priority, enqueued_at, run_after,"
-    " max_attempts, timeout, args, kwargs, status, attempts, worker_id, worker_ids, errors)"
-    " SELECT %s, %s, %s, %s, %s, %s, %s, a::jsonb, k::jsonb, 'pending', 0, '', '[]', '[]'"
+    " max_attempts, timeout, trace_context, args, kwargs, status, attempts, worker_id,"
+    " worker_ids, errors)"
+    " SELECT %s, %s, %s, %s, %s, %s, %s, %s::jsonb, a::jsonb, k::jsonb, 'pending', 0, '', '[]',"
+    " '[]'"
     " FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS u(a, k, n) ORDER BY n"
     " RETURNING id"
 )
@@ -82,6 +88,7 @@ def insert_one(new: NewTask, using: str) -> Task:
         new.max_attempts,
         new.timeout,
         new.unique_key,
+        new.trace_context,
     ]
     returns_id = connection.features.can_return_columns_from_insert
     with db.fixed_statement_cursor(connection) as cursor:
@@ -143,6 +150,7 @@ def _values(new_id: int | None, new: NewTask) -> dict[str, Any]:
         "errors": [],
         "return_value": None,
         "cancel_requested_at": None,
+        "trace_context": None if new.trace_context is None else json.loads(new.trace_context),
     }
 
 

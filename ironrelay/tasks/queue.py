@@ -16,7 +16,9 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from ironrelay import tracing
 from ironrelay.conf import get_settings
+from ironrelay.metrics import events
 from ironrelay.models import Task
 from ironrelay.storable import may_be_unstorable, unstorable
 from ironrelay.tasks import cancel as cancel_requests
@@ -124,6 +126,13 @@ def enqueue(definition: TaskFunction, args: Sequence[Any], kwargs: dict[str, Any
     returned with ``duplicate = True``.
     """
     new = _with_arguments(new_task(definition, timezone.now()), args, kwargs)
+    with tracing.enqueue_span(new.task_path, new.queue_name) as trace_context:
+        if trace_context:
+            new = new._replace(trace_context=trace_context)
+        return _insert(new)
+
+
+def _insert(new: inserts.NewTask) -> Task:
     if not new.unique_key:
         return inserts.insert_one(new, _db())
     try:
@@ -132,7 +141,7 @@ def enqueue(definition: TaskFunction, args: Sequence[Any], kwargs: dict[str, Any
     except IntegrityError:
         existing = Task.objects.filter(unique_key=new.unique_key).first()
         if existing is None:  # it left pending in between: store ours after all
-            return enqueue(definition, args, kwargs)
+            return _insert(new)
         existing.duplicate = True
         return existing
     record.duplicate = False
@@ -143,7 +152,12 @@ def bulk_enqueue(definition: TaskFunction, calls: Iterable[Any]) -> list[Task]:
     """Store many pending tasks with batched INSERTs; each call is args or (args, kwargs)."""
     if definition.unique_key:
         raise TaskArgumentError(f"{definition.path}: bulk_defer() does not take a unique_key.")
-    template = new_task(definition, timezone.now())
+    with tracing.enqueue_span(definition.path, definition.queue_name) as trace_context:
+        template = new_task(definition, timezone.now())._replace(trace_context=trace_context)
+        return _bulk_insert(template, calls)
+
+
+def _bulk_insert(template: inserts.NewTask, calls: Iterable[Any]) -> list[Task]:
     news = []
     for call in calls:
         if isinstance(call, tuple) and len(call) == 2 and isinstance(call[1], dict):
@@ -190,6 +204,7 @@ def record_outcomes(worker_id: str, outcomes: Sequence[Outcome]) -> None:
     for outcome, _, values in pairs:
         for name, value in values.items():
             setattr(outcome.task, name, value)
+        events.task_written(outcome.task, outcome.started_at, now)
     # The UPDATE skips a task whose cancel was requested while it ran (and one another worker
     # took over): one more statement ends the former cancelled.
     if written < len(outcomes):

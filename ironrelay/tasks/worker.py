@@ -18,7 +18,9 @@ from django.db import close_old_connections, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from ironrelay import alerts, tracing
 from ironrelay.conf import get_settings
+from ironrelay.metrics import counters
 from ironrelay.models import Task
 from ironrelay.storable import may_be_unstorable, too_deep, unstorable
 from ironrelay.tasks import aio, cancel, claim, queue
@@ -51,6 +53,14 @@ class _Running:
 
 def execute(task: Task, cancel_event: threading.Event | None = None) -> Outcome:
     """Run one claimed task in this thread and describe what happened."""
+    with tracing.run_span(task) as span:
+        outcome = _execute(task, cancel_event)
+        if not outcome.ok:
+            tracing.mark_failed(span, (outcome.error or {}).get("exception_class_path", ""))
+    return outcome
+
+
+def _execute(task: Task, cancel_event: threading.Event | None) -> Outcome:
     started_at = timezone.now()
     try:
         definition = get_task(task.task_path)
@@ -101,6 +111,24 @@ def _failure(task: Task, exc: BaseException, started_at: datetime, *, permanent:
         permanent=permanent,
         started_at=started_at,
     )
+
+
+def _prepare(tasks: Sequence[Task]) -> None:
+    """Let each task function with a prepare hook read what its claimed tasks share, at once."""
+    calls: dict[str, list[Task]] = {}
+    for task in tasks:
+        calls.setdefault(task.task_path, []).append(task)
+    for path, group in calls.items():
+        try:
+            prepare = get_task(path).prepare
+        except TaskNotFound:
+            continue  # its tasks fail when they run, with this error
+        if prepare is None:
+            continue
+        try:
+            prepare(group)
+        except Exception:  # each task reads what it needs on its own when it runs
+            logger.exception("Preparing %s task(s) of %s failed", len(group), path)
 
 
 class Worker:
@@ -194,9 +222,11 @@ class Worker:
                     now = time.monotonic()
                     if now >= next_heartbeat:
                         claim.heartbeat(self.id, self.tasks_done)
+                        counters.flush(force=True)
                         next_heartbeat = now + conf.WORKER_HEARTBEAT_INTERVAL
                     if now >= next_reap:
                         claim.requeue_orphans(conf.WORKER_LEASE)
+                        alerts.check_queue_lag()
                         next_reap = now + conf.WORKER_LEASE / 2
                     scheduler = self.scheduler
                     if scheduler and now >= scheduler.next_tick and not self._stop_requested:
@@ -250,6 +280,7 @@ class Worker:
             if self._pending_writes:
                 self._flush()
             claim.unregister_worker(self.id)
+            counters.flush(force=True)
         except DatabaseError:
             logger.exception("Worker %s could not write its last results", self.id)
         self._wake.close()
@@ -297,6 +328,7 @@ class Worker:
         if room < self._refill and self._running:
             return 0
         tasks = claim.claim_batch(self.id, self.queues, min(room, self.batch_size))
+        _prepare(tasks)
         for task in tasks:
             entry = _Running(task=task)
             self._running[task.id] = entry
@@ -311,7 +343,7 @@ class Worker:
         definition = get_task(task.task_path)
         try:
             args = _arguments(task, definition.takes_context, entry.cancel)
-            coro = definition.func(*args, **task.kwargs)
+            coro = tracing.traced_coroutine(task, definition.func(*args, **task.kwargs))
         except Exception as exc:  # bad arguments fail at the call, before any await
             self._finished.put(_failure(task, exc, started_at, permanent=False))
             return

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ironrelay", "0014_schedules"),
+        ("ironrelay", "0015_trace_context"),
     ]
 
     operations = [

@@ -1,0 +1,1 @@
+"""Metrics: counters kept in the database by every process, and a Prometheus collector."""

@@ -1,0 +1,166 @@
+"""Alert mails: opt-in, sent to ADMINS, one per kind and subject per ALERT_INTERVAL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from ironrelay import alerts
+from ironrelay.models import AlertSent, Endpoint, Task
+from ironrelay.outgoing.delivery import disable
+from ironrelay.signals import queue_lagging, task_failed
+from ironrelay.tasks import claim, queue
+from ironrelay.tasks.queue import Outcome
+from tests.testapp.tasks import always_fails, noop, send_email
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memory():
+    alerts.forget_recent()
+    yield
+    alerts.forget_recent()
+
+
+@pytest.fixture
+def alerting(settings):
+    settings.ADMINS = [("Ops", "ops@example.com")]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.IRONRELAY = {**settings.IRONRELAY, "ALERT_MAIL_ADMINS": True}
+    return settings
+
+
+def fail_for_good(n: int, task=always_fails) -> list[Task]:
+    task.using(max_attempts=1).bulk_defer([() for _ in range(n)])
+    claimed = claim.claim_batch("w1", [], 100)
+    outcomes = [
+        Outcome(task=t, ok=False, error=queue.error_record(t, RuntimeError("card declined"), ""))
+        for t in claimed
+    ]
+    queue.record_outcomes("w1", outcomes)
+    return claimed
+
+
+def test_many_failures_of_one_task_in_an_hour_send_one_mail(alerting):
+    fail_for_good(50)
+    [message] = mail.outbox
+    assert message.to == ["ops@example.com"]
+    assert always_fails.path in message.subject
+    assert "RuntimeError: card declined" in message.body
+    assert AlertSent.objects.get().kind == "task-failed"
+
+
+def test_another_process_that_mailed_recently_holds_this_one_back(alerting):
+    fail_for_good(1)
+    alerts.forget_recent()  # as if a second worker process saw the next failure
+    fail_for_good(3)
+    assert len(mail.outbox) == 1
+
+
+def test_later_failures_cost_no_query_once_the_mail_is_sent(alerting):
+    fail_for_good(1)
+    task = Task.objects.get()
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(20):
+            task_failed.send(sender=Task, task=task)
+    assert not queries.captured_queries
+
+
+def test_a_mail_is_sent_again_after_the_interval(alerting):
+    fail_for_good(1)
+    AlertSent.objects.update(sent_at=timezone.now() - timedelta(hours=2))
+    alerts.forget_recent()  # or an hour of this process's time passes
+    fail_for_good(1)
+    fail_for_good(1)
+    assert len(mail.outbox) == 2
+
+
+def test_each_subject_has_its_own_limit(alerting):
+    fail_for_good(2)
+    endpoint = Endpoint.objects.create(url="http://127.0.0.1:9/hook", event_types=["*"])
+    disable(endpoint, "10 deliveries in a row failed")
+    other = Endpoint.objects.create(url="http://127.0.0.1:9/other", event_types=["*"])
+    disable(other, "the endpoint answered 410 Gone")
+    subjects = [m.subject for m in mail.outbox]
+    assert len(subjects) == 3
+    assert any(f"endpoint {endpoint.pk} (127.0.0.1) disabled" in s for s in subjects)
+    assert "410 Gone" in mail.outbox[2].body
+
+
+def test_no_mail_unless_asked_but_the_signal_is_sent(settings):
+    settings.ADMINS = [("Ops", "ops@example.com")]
+    seen = []
+
+    def receiver(task, **kwargs):
+        seen.append(task.pk)
+
+    task_failed.connect(receiver)
+    try:
+        failed = fail_for_good(2)
+    finally:
+        task_failed.disconnect(receiver)
+    assert sorted(seen) == sorted(t.pk for t in failed)
+    assert not mail.outbox and not AlertSent.objects.exists()
+
+
+def test_a_retry_is_not_an_alert(alerting):
+    always_fails.defer()  # max_attempts=2: this failure is retried
+    [task] = claim.claim_batch("w1", [], 1)
+    error = queue.error_record(task, RuntimeError("x"), "")
+    queue.record_outcomes("w1", [Outcome(task=task, ok=False, error=error)])
+    assert Task.objects.get().status == "pending"
+    assert not mail.outbox
+
+
+def test_queue_lag_over_the_limit_alerts_once(alerting):
+    alerting.IRONRELAY = {**alerting.IRONRELAY, "ALERT_QUEUE_LAG": 60}
+    noop.defer(1)
+    send_email.defer(1)
+    Task.objects.filter(queue_name="emails").update(run_after=timezone.now() - timedelta(minutes=5))
+    lags = []
+
+    def receiver(queue, lag, **kwargs):
+        lags.append((queue, round(lag, -1)))
+
+    queue_lagging.connect(receiver)
+    try:
+        assert alerts.check_queue_lag() == ["emails"]
+        assert alerts.check_queue_lag() == ["emails"]
+    finally:
+        queue_lagging.disconnect(receiver)
+    assert lags == [("emails", 300.0), ("emails", 300.0)]  # the signal: every check
+    [message] = mail.outbox  # the mail: once
+    assert "queue emails is 300 s behind" in message.subject
+
+
+def test_queue_lag_is_not_checked_without_a_limit(alerting, django_assert_num_queries):
+    send_email.defer(1)
+    Task.objects.update(run_after=timezone.now() - timedelta(days=1))
+    with django_assert_num_queries(0):
+        assert alerts.check_queue_lag() == []
+    assert not mail.outbox
+
+
+def test_a_broken_mail_server_does_not_break_the_worker(alerting):
+    alerting.EMAIL_BACKEND = "tests.observability.broken_mail.Backend"
+    fail_for_good(1)
+    assert Task.objects.get().status == "failed"
+
+
+def test_a_failing_receiver_does_not_break_the_write_back(caplog):
+    def broken(**kwargs):
+        raise RuntimeError("receiver bug")
+
+    task_failed.connect(broken)
+    try:
+        fail_for_good(1)
+    finally:
+        task_failed.disconnect(broken)
+    assert Task.objects.get().status == "failed"
+    assert "receiver bug" in caplog.text
