@@ -79,6 +79,11 @@ class RelaySettings:
     # "" means "error" when DEBUG is on, else "warn" (an event is never lost in production).
     EVENT_SCHEMA_VALIDATION: str = ""
 
+    # Customer portal (ironrelay.portal.urls)
+    PORTAL_TENANT: str | None = None  # dotted path of a callable: request -> tenant key or None
+    PORTAL_BASE_TEMPLATE: str = "ironrelay/portal/base.html"  # the host's page the portal fills
+    PORTAL_TOKEN_MAX_AGE: float = 3600.0  # seconds a portal API token stays valid
+
     # Retention (ironrelay_prune)
     RETENTION_DAYS: float = 30.0
 

@@ -1,0 +1,1 @@
+"""The customer portal: pages and a JSON API where each tenant manages its own endpoints."""
