@@ -126,6 +126,7 @@ IRONRELAY = {
     "OUTGOING_ALLOW": ["127.0.0.1/32"],
     "OUTGOING_RETRY_SCHEDULE": [0.01, 0.01, 0.01],
     "OUTGOING_RETRY_JITTER": 0,
+    "PORTAL_TENANT": "tests.portal.tenants.tenant_for",
     "OUTGOING_MODELS": {
         "testapp.Product": {"events": ["created", "updated", "deleted"]},
         "testapp.Note": {"events": ["created"], "serializer": "tests.testapp.tasks.note_payload"},

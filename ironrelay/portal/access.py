@@ -8,13 +8,14 @@ from typing import Any
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
+from django.views.decorators.csrf import csrf_protect
 
 from ironrelay.conf import SettingError, get_settings
 from ironrelay.portal.scope import TenantScope
 
-TOKEN_SALT = "ironrelay.portal.token"
+TOKEN_SALT = "ironrelay.portal.token"  # noqa: S105  # nosec B105 (a namespace, not a secret)
 TenantCallable = Callable[[HttpRequest], object]
 
 
@@ -30,7 +31,7 @@ def _load(path: str) -> TenantCallable:
         raise SettingError(f'IRONRELAY["PORTAL_TENANT"]: cannot import {path!r}: {exc}') from None
     if not callable(found):
         raise SettingError(f'IRONRELAY["PORTAL_TENANT"]: {path!r} is not callable')
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def tenant_callable() -> TenantCallable:
@@ -86,8 +87,22 @@ def token_scope(token: str) -> TenantScope:
 
 
 def issue_token(tenant: object) -> str:
-    """Return a signed API token for `tenant` (a key or a model instance), valid PORTAL_TOKEN_MAX_AGE."""
+    """Return a signed API token for `tenant` (a key or a model instance)."""
     key = as_key(tenant)
     if not key:
         raise ValueError("A portal token needs a tenant.")
     return signing.dumps({"tenant": key}, salt=TOKEN_SALT, compress=True)
+
+
+View = Callable[..., HttpResponse]
+
+
+def portal_page(view: View) -> View:
+    """Serve a page to the request's tenant (403 without one); POSTs are CSRF-checked."""
+
+    @csrf_protect  # even in a project without CsrfViewMiddleware
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return view(request, session_scope(request), *args, **kwargs)
+
+    return wrapped

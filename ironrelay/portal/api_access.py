@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
-
 from jsonschema import Draft202012Validator
 
 from ironrelay.conf import SettingError
@@ -101,7 +100,7 @@ def _scope(request: HttpRequest) -> TenantScope | HttpResponse:
     if token is not None:
         return token_scope(token)
     scope = session_scope(request)
-    rejected = _csrf.process_view(request, None, (), {})  # type: ignore[arg-type]
+    rejected = _csrf.process_view(request, None, (), {})
     if rejected is not None:
         return error(403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken.")
     return scope

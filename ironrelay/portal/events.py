@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ironrelay.dashboard.forms import known_event_types, pattern_error
+from ironrelay.conf import get_settings
+from ironrelay.dashboard.forms import pattern_error
 
 TEST_EVENT = "ironrelay.test"  # the type of the event "Send a test event" sends
 
@@ -14,7 +15,8 @@ def catalog() -> list[dict[str, Any]]:
     try:
         from ironrelay.outgoing import catalog as event_catalog
     except ImportError:  # pragma: no cover - the catalog module arrives with the tenants work
-        return [_bare(name) for name in known_event_types()]
+        configured = get_settings().EVENT_TYPES
+        return [_entry({"name": name, **configured[name]}) for name in sorted(configured)]
     return [_entry(entry) for entry in event_catalog.portal_entries()]
 
 

@@ -34,9 +34,7 @@ class EventTypeListField(forms.Field):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         if len(value) > MAX_EVENT_TYPES:
             raise ValidationError(f"At most {MAX_EVENT_TYPES} event types.", code="too_many")
-        problems = [
-            f"{p[:80]!r}: {error}" for p in value if (error := events.pattern_error(p))
-        ]
+        problems = [f"{p[:80]!r}: {error}" for p in value if (error := events.pattern_error(p))]
         if problems:
             raise ValidationError("Not an event type or pattern: " + "; ".join(problems))
         return list(dict.fromkeys(value))

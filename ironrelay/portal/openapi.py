@@ -61,14 +61,20 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "EndpointList": {
         "type": "object",
         "required": ["data"],
-        "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Endpoint"}}},
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Endpoint"}}
+        },
     },
     "Secret": {
         "type": "object",
         "required": ["secret"],
         "properties": {"secret": {"type": "string", "pattern": "^whsec_"}},
     },
-    "Deleted": {"type": "object", "required": ["deleted"], "properties": {"deleted": {"const": True}}},
+    "Deleted": {
+        "type": "object",
+        "required": ["deleted"],
+        "properties": {"deleted": {"const": True}},
+    },
     "TestEvent": {
         "type": "object",
         "additionalProperties": False,
@@ -180,8 +186,18 @@ _ERRORS = {
 _NOT_FOUND = {"404": _json("Error", "No such endpoint or delivery for this tenant.")}
 _BAD = {"400": _json("Error", "The body or query is not valid.")}
 _DISABLED = {"409": _json("Error", "The endpoint is disabled.")}
-_ENDPOINT_ID = {"name": "endpoint_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_DELIVERY_ID = {"name": "delivery_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_ENDPOINT_ID = {
+    "name": "endpoint_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer"},
+}
+_DELIVERY_ID = {
+    "name": "delivery_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer"},
+}
 
 
 def _op(op_id: str, summary: str, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
@@ -197,33 +213,51 @@ def paths() -> dict[str, Any]:
     endpoint_ok = {"200": _json("Endpoint", "The endpoint.")}
     return {
         "/event-types": {
-            "get": _op("listEventTypes", "The event types endpoints may subscribe to",
-                       {"200": _json("EventTypeList", "The event catalog.")})
+            "get": _op(
+                "listEventTypes",
+                "The event types endpoints may subscribe to",
+                {"200": _json("EventTypeList", "The event catalog.")},
+            )
         },
         "/endpoints": {
-            "get": _op("listEndpoints", "This tenant's endpoints",
-                       {"200": _json("EndpointList", "The endpoints.")}),
-            "post": _op("createEndpoint", "Add an endpoint",
-                        {"201": _json("Endpoint", "The new endpoint."), **_BAD},
-                        requestBody=_body("EndpointInput")),
+            "get": _op(
+                "listEndpoints",
+                "This tenant's endpoints",
+                {"200": _json("EndpointList", "The endpoints.")},
+            ),
+            "post": _op(
+                "createEndpoint",
+                "Add an endpoint",
+                {"201": _json("Endpoint", "The new endpoint."), **_BAD},
+                requestBody=_body("EndpointInput"),
+            ),
         },
         "/endpoints/{endpoint_id}": {
             "parameters": [_ENDPOINT_ID],
             "get": _op("getEndpoint", "One endpoint", {**endpoint_ok, **_NOT_FOUND}),
-            "patch": _op("updateEndpoint", "Change an endpoint's URL, description or event types",
-                         {**endpoint_ok, **_BAD, **_NOT_FOUND}, requestBody=_body("EndpointPatch")),
-            "delete": _op("deleteEndpoint", "Delete an endpoint with its deliveries",
-                          {"200": _json("Deleted", "Deleted."), **_NOT_FOUND}),
+            "patch": _op(
+                "updateEndpoint",
+                "Change an endpoint's URL, description or event types",
+                {**endpoint_ok, **_BAD, **_NOT_FOUND},
+                requestBody=_body("EndpointPatch"),
+            ),
+            "delete": _op(
+                "deleteEndpoint",
+                "Delete an endpoint with its deliveries",
+                {"200": _json("Deleted", "Deleted."), **_NOT_FOUND},
+            ),
         },
         "/endpoints/{endpoint_id}/secret": {
             "parameters": [_ENDPOINT_ID],
-            **_endpoint_action("revealSecret", "Reveal the signing secret",
-                               {"200": _json("Secret", "The secret.")}),
+            **_endpoint_action(
+                "revealSecret", "Reveal the signing secret", {"200": _json("Secret", "The secret.")}
+            ),
         },
         "/endpoints/{endpoint_id}/secret/rotate": {
             "parameters": [_ENDPOINT_ID],
-            **_endpoint_action("rotateSecret", "Make a new secret; the old one signs a while longer",
-                               endpoint_ok),
+            **_endpoint_action(
+                "rotateSecret", "Make a new secret; the old one signs a while longer", endpoint_ok
+            ),
         },
         "/endpoints/{endpoint_id}/enable": {
             "parameters": [_ENDPOINT_ID],
@@ -235,39 +269,68 @@ def paths() -> dict[str, Any]:
         },
         "/endpoints/{endpoint_id}/test": {
             "parameters": [_ENDPOINT_ID],
-            "post": _op("sendTestEvent", "Queue a test event to this endpoint",
-                        {"202": _json("Delivery", "The queued delivery."), **_BAD, **_NOT_FOUND,
-                         **_DISABLED}, requestBody=_body("TestEvent", required=False)),
+            "post": _op(
+                "sendTestEvent",
+                "Queue a test event to this endpoint",
+                {
+                    "202": _json("Delivery", "The queued delivery."),
+                    **_BAD,
+                    **_NOT_FOUND,
+                    **_DISABLED,
+                },
+                requestBody=_body("TestEvent", required=False),
+            ),
         },
         "/endpoints/{endpoint_id}/recover": {
             "parameters": [_ENDPOINT_ID],
-            "post": _op("recoverFailed", "Redeliver every failed delivery since a time",
-                        {"202": _json("Recovered", "How many were queued."), **_BAD,
-                         **_NOT_FOUND, **_DISABLED}, requestBody=_body("Recover")),
+            "post": _op(
+                "recoverFailed",
+                "Redeliver every failed delivery since a time",
+                {
+                    "202": _json("Recovered", "How many were queued."),
+                    **_BAD,
+                    **_NOT_FOUND,
+                    **_DISABLED,
+                },
+                requestBody=_body("Recover"),
+            ),
         },
         "/endpoints/{endpoint_id}/deliveries": {
             "parameters": [_ENDPOINT_ID],
-            "get": _op("listDeliveries", "The endpoint's message log, newest first",
-                       {"200": _json("DeliveryList", "A page of deliveries."), **_BAD,
-                        **_NOT_FOUND},
-                       parameters=[
-                           {"name": "status", "in": "query",
-                            "schema": {"enum": ["pending", "delivered", "failed"]}},
-                           {"name": "before", "in": "query",
-                            "schema": {"type": "integer", "minimum": 1}},
-                           {"name": "limit", "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-                       ]),
+            "get": _op(
+                "listDeliveries",
+                "The endpoint's message log, newest first",
+                {"200": _json("DeliveryList", "A page of deliveries."), **_BAD, **_NOT_FOUND},
+                parameters=[
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"enum": ["pending", "delivered", "failed"]},
+                    },
+                    {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                    },
+                ],
+            ),
         },
         "/endpoints/{endpoint_id}/deliveries/{delivery_id}": {
             "parameters": [_ENDPOINT_ID, _DELIVERY_ID],
-            "get": _op("getDelivery", "One delivery with its payload and every attempt",
-                       {"200": _json("DeliveryDetail", "The delivery."), **_NOT_FOUND}),
+            "get": _op(
+                "getDelivery",
+                "One delivery with its payload and every attempt",
+                {"200": _json("DeliveryDetail", "The delivery."), **_NOT_FOUND},
+            ),
         },
         "/endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver": {
             "parameters": [_ENDPOINT_ID, _DELIVERY_ID],
-            "post": _op("redeliver", "Queue one more attempt of a delivery",
-                        {"202": _json("Delivery", "The delivery."), **_NOT_FOUND, **_DISABLED}),
+            "post": _op(
+                "redeliver",
+                "Queue one more attempt of a delivery",
+                {"202": _json("Delivery", "The delivery."), **_NOT_FOUND, **_DISABLED},
+            ),
         },
     }
 
@@ -294,4 +357,3 @@ def document(server_url: str = "") -> dict[str, Any]:
             },
         },
     }
-
