@@ -85,7 +85,7 @@ def disable(request: HttpRequest, scope: TenantScope, pk: str) -> JsonResponse:
 @api_view("POST")
 def send_test(request: HttpRequest, scope: TenantScope, pk: str) -> JsonResponse:
     found = scope.endpoint(pk)
-    form = TestEventForm(json_body(request, "TestEvent"))
+    form = TestEventForm(json_body(request, "TestEvent", required=False))
     if not form.is_valid():
         raise BadRequest("The test event is not valid.", _fields(form))
     if not found.is_active:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.views.decorators.csrf import csrf_exempt
 from jsonschema import Draft202012Validator
 
@@ -39,11 +39,13 @@ def error(status: int, message: str, fields: dict[str, list[str]] | None = None)
     return JsonResponse(body, status=status)
 
 
-def json_body(request: HttpRequest, schema: str) -> dict[str, Any]:
-    """Return the JSON body ({} when empty) if the document's `schema` takes it, else BadRequest."""
+def json_body(request: HttpRequest, schema: str, required: bool = True) -> dict[str, Any]:
+    """Return the JSON body if the document's `schema` takes it, else raise BadRequest."""
     if len(request.body) > MAX_BODY:
         raise BadRequest(f"The body is larger than {MAX_BODY} bytes.")
     if not request.body.strip():
+        if required:
+            raise BadRequest("This call needs a JSON object body.")
         return {}
     try:
         data = json.loads(request.body)
@@ -100,6 +102,7 @@ def _scope(request: HttpRequest) -> TenantScope | HttpResponse:
     if token is not None:
         return token_scope(token)
     scope = session_scope(request)
+    get_token(request)  # a single-page app reads the csrftoken cookie this sets
     rejected = _csrf.process_view(request, None, (), {})
     if rejected is not None:
         return error(403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken.")

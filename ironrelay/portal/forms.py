@@ -4,18 +4,51 @@ from __future__ import annotations
 
 from typing import Any
 
+import ipaddress
+
 from django import forms
 from django.core.exceptions import ValidationError
 
+from ironrelay.conf import get_settings
 from ironrelay.dashboard.forms import EndpointForm
+from ironrelay.destinations import DestinationError, parse_target, pick_address
 from ironrelay.models import Endpoint
 from ironrelay.portal import events
 
 MAX_EVENT_TYPES = 100
 
 
+def refuse_local_url(url: str) -> str:
+    """Refuse a URL naming a local or private address, as deliveries would (no DNS lookup).
+
+    A host name is resolved and checked again by every delivery: this gives customers the
+    error as they type the URL.
+    """
+    try:
+        target = parse_target(url)
+    except DestinationError:
+        return url  # the model's validator explains what is wrong with it
+    host = target.host
+    if host == "localhost" or host.endswith(".localhost"):
+        raise ValidationError("Deliveries never go to localhost: give a public URL.")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return url
+    try:
+        pick_address(target, get_settings().OUTGOING_ALLOW)  # a literal: no DNS query
+    except DestinationError as exc:
+        raise ValidationError(
+            "Deliveries would refuse this URL: %(reason)s.", params={"reason": exc}
+        )
+    return url
+
+
 class PortalEndpointForm(EndpointForm):
     """The dashboard's endpoint form, with the catalog's event types as the choices."""
+
+    def clean_url(self) -> str:
+        return refuse_local_url(self.cleaned_data["url"])
 
     def event_type_choices(self) -> list[str]:
         # Never the patterns other endpoints use: those belong to other tenants.
@@ -52,6 +85,9 @@ class ApiEndpointForm(forms.ModelForm):
         fields = ["url", "description", "event_types"]
 
     save_changes = EndpointForm.save_changes
+
+    def clean_url(self) -> str:
+        return refuse_local_url(self.cleaned_data["url"])
 
 
 class TestEventForm(forms.Form):

@@ -152,7 +152,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "name": {"type": "string"},
             "description": {"type": "string"},
-            "schema": {"type": "object"},
+            "schema": {"type": ["object", "null"]},
             "example": {},
             "deprecated": {"type": "boolean"},
         },
