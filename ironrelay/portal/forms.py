@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import ipaddress
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
