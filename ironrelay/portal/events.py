@@ -12,24 +12,7 @@ PUBLIC_KEYS = ("name", "description", "schema", "example", "deprecated")
 
 def catalog() -> list[dict[str, Any]]:
     """Return the catalog's event types (name, description, schema, example, deprecated)."""
-    try:  # TEMPORARY until the catalog is merged
-        from ironrelay.outgoing.catalog import catalog_as_data
-    except ImportError:
-        from ironrelay.conf import get_settings
-
-        def catalog_as_data():
-            c = get_settings().EVENT_TYPES
-            return [
-                {
-                    "name": n,
-                    "description": "",
-                    "schema": None,
-                    "example": None,
-                    "deprecated": False,
-                    **c[n],
-                }
-                for n in sorted(c)
-            ]
+    from ironrelay.outgoing.catalog import catalog_as_data
 
     # Not "model": which model sends an event is the site's business, not its customers'.
     return [{key: entry[key] for key in PUBLIC_KEYS} for entry in catalog_as_data()]

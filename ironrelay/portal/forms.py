@@ -39,7 +39,7 @@ def refuse_local_url(url: str) -> str:
     except DestinationError as exc:
         raise ValidationError(
             "Deliveries would refuse this URL: %(reason)s.", params={"reason": exc}
-        )
+        ) from None
     return url
 
 

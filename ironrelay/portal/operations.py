@@ -22,8 +22,8 @@ def send_test(endpoint: Endpoint, event_type: str) -> Delivery:
         message = OutgoingWebhook.objects.create(
             event_type=event_type, payload=events.example(event_type), tenant=endpoint.tenant
         )
-        (delivery,) = queue_deliveries(message, [endpoint])
-    delivery.message = message
+        (delivery,) = queue_deliveries(message, [endpoint.pk])
+    delivery.message, delivery.endpoint = message, endpoint
     return delivery
 
 
