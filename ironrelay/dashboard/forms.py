@@ -101,9 +101,13 @@ class EventTypesField(forms.MultiValueField):
         fields = (forms.MultipleChoiceField(required=False), forms.CharField(required=False))
         super().__init__(fields, require_all_fields=False, **kwargs)
 
-    def set_choices(self, names: list[str]) -> None:
-        """Offer these event types as checkboxes."""
-        choices = [(name, name) for name in names]
+    def set_choices(self, names: list[str], descriptions: dict[str, str] | None = None) -> None:
+        """Offer these event types as checkboxes, each labelled with its description if given."""
+        descriptions = descriptions or {}
+        choices = [
+            (name, f"{name} · {descriptions[name]}" if descriptions.get(name) else name)
+            for name in names
+        ]
         self.fields[0].choices = choices
         self.widget.widgets[0].choices = choices
 

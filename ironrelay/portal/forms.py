@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from ironrelay.conf import get_settings
-from ironrelay.dashboard.forms import EndpointForm
+from ironrelay.dashboard.forms import EndpointForm, EventTypesField
 from ironrelay.destinations import DestinationError, parse_target, pick_address
 from ironrelay.models import Endpoint
 from ironrelay.portal import events
@@ -52,6 +52,13 @@ class PortalEndpointForm(EndpointForm):
     def event_type_choices(self) -> list[str]:
         # Never the patterns other endpoints use: those belong to other tenants.
         return events.event_names()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["event_types"]
+        if isinstance(field, EventTypesField):
+            described = {e["name"]: e["description"] for e in events.catalog()}
+            field.set_choices(self.event_type_choices(), described)
 
 
 class EventTypeListField(forms.Field):
