@@ -15,6 +15,7 @@ DB_EXTRA := $(if $(filter mysql,$(DB)),mysqlclient,)
 run: sample-setup
 	@cd sample_project; \
 	  echo "Sample project: http://127.0.0.1:8000/  (admin and dashboard login: admin / admin)"; \
+	  echo "Customer portal: http://127.0.0.1:8000/webhooks/  (demo customers: acme / acme, globex / globex)"; \
 	  $(PY) manage.py ironrelay_worker & worker=$$!; \
 	  $(PY) manage.py demo_receiver & receiver=$$!; \
 	  trap 'kill -TERM $$worker $$receiver 2>/dev/null; wait $$worker $$receiver' EXIT INT TERM; \

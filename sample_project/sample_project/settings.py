@@ -104,8 +104,26 @@ IRONRELAY: dict = {
             "args": [1],
         },
     },
-    # Order changes become outgoing webhooks: shop.order.created / updated / deleted.
-    "OUTGOING_MODELS": {"shop.Order": {"events": ["created", "updated", "deleted"]}},
+    # Order changes become outgoing webhooks: shop.order.created / updated / deleted, each
+    # owned by the order's customer (its endpoints get it; other customers' never do).
+    "OUTGOING_MODELS": {
+        "shop.Order": {"events": ["created", "updated", "deleted"], "tenant": "customer"}
+    },
+    # The event catalog customers see in the portal (order events are listed automatically).
+    "EVENT_TYPES": {
+        "invoice.paid": {
+            "description": "An invoice was paid in full.",
+            "schema": {
+                "type": "object",
+                "required": ["invoice", "amount"],
+                "properties": {"invoice": {"type": "string"}, "amount": {"type": "string"}},
+            },
+            "example": {"invoice": "INV-1", "amount": "42.50"},
+        }
+    },
+    # The customer portal at /webhooks/: the logged-in user's customer, inside the shop's page.
+    "PORTAL_TENANT": "shop.webhooks.tenant_for",
+    "PORTAL_BASE_TEMPLATE": "shop/base.html",
     # The demo receiver runs on this machine; real endpoints never may (SSRF guard).
     "OUTGOING_ALLOW": ["127.0.0.1/32"],
     "SOURCES": {

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from ironrelay import send_webhook
-from shop.models import EmailLog, Order
+from shop.models import Customer, EmailLog, Order
 from shop.tasks import flaky_sync, send_email, thank_customer
 
 
@@ -21,6 +21,12 @@ def home(request: HttpRequest) -> HttpResponse:
             flaky_sync.defer(1)
         elif action == "order":
             Order.objects.create(customer_email="ann@example.com", total=Decimal("42.50"))
+        elif action == "customer-order":
+            # The order's event goes to its customer's endpoints (and untenanted ones) only.
+            customer = Customer.objects.filter(user__username=request.POST.get("customer")).first()
+            Order.objects.create(
+                customer=customer, customer_email="buyer@example.com", total=Decimal("9.99")
+            )
         elif action == "pay":
             order = Order.objects.filter(paid=False).order_by("id").first()
             if order:
@@ -30,7 +36,8 @@ def home(request: HttpRequest) -> HttpResponse:
             result = thank_customer.enqueue(Order.objects.count())
             request.session["thank_result"] = result.id
         elif action == "custom":
-            send_webhook("invoice.paid", {"invoice": "INV-1", "amount": "42.50"})
+            customer = Customer.objects.filter(user__username=request.POST.get("customer")).first()
+            send_webhook("invoice.paid", {"invoice": "INV-1", "amount": "42.50"}, tenant=customer)
         else:
             send_email.defer(int(request.POST.get("user_id") or 10))
         return redirect("home")
@@ -43,6 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "thank_result": thank_result,
         "emails": EmailLog.objects.order_by("-id")[:10],
-        "orders": Order.objects.order_by("-id")[:10],
+        "orders": Order.objects.select_related("customer").order_by("-id")[:10],
+        "customers": Customer.objects.select_related("user").order_by("id"),
     }
     return render(request, "shop/home.html", context)
