@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from ironrelay.conf import get_settings
 from ironrelay.dashboard.forms import EndpointForm, EventTypesField
 from ironrelay.destinations import DestinationError, parse_target, pick_address
+from ironrelay.endpoint_options import clean_headers
 from ironrelay.models import Endpoint
 from ironrelay.portal import events
 
@@ -44,7 +45,13 @@ def refuse_local_url(url: str) -> str:
 
 
 class PortalEndpointForm(EndpointForm):
-    """The dashboard's endpoint form, with the catalog's event types as the choices."""
+    """The dashboard's endpoint form for customers: URL, description, event types, headers.
+
+    Never the tenant or the transform: those are the site's to set, not its customers'.
+    """
+
+    class Meta(EndpointForm.Meta):
+        fields = ["url", "description", "event_types"]
 
     def clean_url(self) -> str:
         return refuse_local_url(self.cleaned_data["url"])
@@ -79,21 +86,39 @@ class EventTypeListField(forms.Field):
         return list(dict.fromkeys(value))
 
 
+class HeadersField(forms.Field):
+    """Custom headers as the API receives them: a JSON object of header name to value."""
+
+    def to_python(self, value: Any) -> dict[str, str] | None:
+        if value is None:
+            return None  # not given: the stored headers stay
+        return clean_headers(value)
+
+
 class ApiEndpointForm(forms.ModelForm):
-    """An endpoint as JSON: url, description, event_types; the model's SSRF rules check the URL."""
+    """An endpoint as JSON: url, description, event_types, custom_headers (SSRF rules apply)."""
 
     url = forms.URLField(max_length=2000, assume_scheme="https")
     description = forms.CharField(max_length=255, required=False)
     event_types = EventTypeListField(required=False)
+    custom_headers = HeadersField(required=False)
 
     class Meta:
         model = Endpoint
         fields = ["url", "description", "event_types"]
 
-    save_changes = EndpointForm.save_changes
-
     def clean_url(self) -> str:
         return refuse_local_url(self.cleaned_data["url"])
+
+    def save(self, commit: bool = True) -> Endpoint:
+        endpoint = super().save(commit=False)
+        if self.cleaned_data.get("custom_headers") is not None:
+            endpoint.custom_headers = self.cleaned_data["custom_headers"]
+        if commit:
+            endpoint.save()
+        return endpoint
+
+    save_changes = EndpointForm.save_changes
 
 
 class TestEventForm(forms.Form):

@@ -9,6 +9,14 @@ EVENT_PATTERN = r"^(\*|[^\s,\[\]{}\"'*\u0000-\u001f\u007f]+(\.\*)?)$"
 _TIME = {"type": "string", "format": "date-time"}
 _TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
 _HEADERS = {"type": "object", "additionalProperties": {"type": "string"}}
+_CUSTOM_HEADERS = {
+    "type": "object",
+    "maxProperties": 20,
+    "propertyNames": {"pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$"},
+    "additionalProperties": {"type": "string", "maxLength": 4000},
+    "description": "Sent with every delivery (for example your receiver's own auth header). "
+    "Replaces the stored headers; read back with values masked.",
+}
 _EVENT_TYPES = {
     "type": "array",
     "maxItems": 100,
@@ -32,6 +40,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "url": {"type": "string", "format": "uri", "maxLength": 2000},
             "description": {"type": "string", "maxLength": 255},
             "event_types": _EVENT_TYPES,
+            "custom_headers": _CUSTOM_HEADERS,
         },
     },
     "EndpointPatch": {
@@ -41,6 +50,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "url": {"type": "string", "format": "uri", "maxLength": 2000},
             "description": {"type": "string", "maxLength": 255},
             "event_types": _EVENT_TYPES,
+            "custom_headers": _CUSTOM_HEADERS,
         },
     },
     "Endpoint": {
@@ -54,6 +64,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "is_active": {"type": "boolean"},
             "disabled_reason": {"type": "string"},
             "masked_secret": {"type": "string"},
+            "custom_headers": _HEADERS,
             "created_at": _TIME,
             "updated_at": _TIME,
         },

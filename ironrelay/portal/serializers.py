@@ -22,6 +22,7 @@ def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
         "is_active": endpoint.is_active,
         "disabled_reason": endpoint.disabled_reason,
         "masked_secret": endpoint.masked_secret,
+        "custom_headers": endpoint.masked_headers,  # values masked, as everywhere
         "created_at": _time(endpoint.created_at),
         "updated_at": _time(endpoint.updated_at),
     }

@@ -209,3 +209,20 @@ def test_openapi_document_is_served(db):
     assert document["openapi"] == "3.1.0"
     assert document["servers"] == [{"url": "/webhooks/api"}]
     assert "/endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver" in document["paths"]
+
+
+def test_custom_headers_are_stored_encrypted_and_read_back_masked(alice):
+    url = api("endpoint", alice.endpoint.pk)
+    body = {"custom_headers": {"Authorization": "Bearer rcv_0123456789abcdef"}}
+    patched = send(alice.client, "patch", url, body)
+    assert patched.status_code == 200
+    shown = patched.json()["custom_headers"]["Authorization"]
+    assert "0123456789" not in shown and "0123456789" not in patched.content.decode()
+    alice.endpoint.refresh_from_db()
+    assert alice.endpoint.custom_headers == {"Authorization": "Bearer rcv_0123456789abcdef"}
+    kept = send(alice.client, "patch", url, {"description": "headers stay"})
+    assert kept.json()["custom_headers"] == patched.json()["custom_headers"]
+    refused = send(alice.client, "patch", url, {"custom_headers": {"webhook-signature": "v1,x"}})
+    assert refused.status_code == 400 and "custom_headers" in refused.json()["fields"]
+    cleared = send(alice.client, "patch", url, {"custom_headers": {}})
+    assert cleared.json()["custom_headers"] == {}

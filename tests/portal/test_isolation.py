@@ -171,3 +171,25 @@ def test_redeliver_queues_only_own_delivery(alice, bob):
     assert Task.objects.count() == before
     bob.delivery.refresh_from_db()
     assert bob.delivery.status == Delivery.Status.FAILED
+
+
+def test_a_customer_cannot_set_the_tenant_or_site_options(alice, bob):
+    """Extra form or JSON fields never move an endpoint to another tenant."""
+    alice.client.post(
+        reverse("ironrelay_portal:endpoint_edit", args=[alice.endpoint.pk]),
+        {"url": alice.endpoint.url, "tenant": bob.tenant, "transform": "os.system"},
+    )
+    created = alice.client.post(
+        reverse("ironrelay_portal:endpoint_add"),
+        {"url": "https://a.example.com/x", "tenant": bob.tenant, "transform": "os.system"},
+    )
+    patched = alice.client.patch(
+        reverse("ironrelay_portal:api_endpoint", args=[alice.endpoint.pk]),
+        json.dumps({"tenant": bob.tenant}),
+        content_type="application/json",
+    )
+    assert created.status_code == 302 and patched.status_code == 400
+    assert set(Endpoint.objects.values_list("tenant", flat=True)) == {alice.tenant, bob.tenant}
+    assert Endpoint.objects.filter(tenant=bob.tenant).count() == 1
+    mine = Endpoint.objects.filter(tenant=alice.tenant)
+    assert not any(e.transform for e in mine)

@@ -162,3 +162,14 @@ def test_missing_portal_tenant_setting_names_it(alice, settings):
     settings.IRONRELAY = {k: v for k, v in settings.IRONRELAY.items() if k != "PORTAL_TENANT"}
     with pytest.raises(SettingError, match="PORTAL_TENANT"):
         alice.client.get(page("endpoint_list"))
+
+
+def test_custom_headers_are_shown_masked_and_kept(alice):
+    alice.client.post(
+        page("endpoint_edit", alice.endpoint.pk),
+        {"url": alice.endpoint.url, "custom_headers": "X-Receiver-Key: key_0123456789abcdef"},
+    )
+    alice.endpoint.refresh_from_db()
+    assert alice.endpoint.custom_headers == {"X-Receiver-Key": "key_0123456789abcdef"}
+    form = alice.client.get(page("endpoint_edit", alice.endpoint.pk))
+    assert b"0123456789" not in form.content and b"X-Receiver-Key" in form.content
