@@ -34,6 +34,8 @@ NOT_RUN = {
     "IronRelay": "make run installs into .venv and serves until Ctrl-C (the blocks below start the "
     "same server, worker and receiver); make test runs this suite",
     "Install in your project": "installs into the reader's own project",
+    "The portal API": "calls the reader's own site with a token it issued; "
+    "tests/acceptance/test_portal_live.py makes the same calls",
 }
 NOT_PASTED = re.compile(r"^(python3 -m venv|pip install)\b")
 LONG_RUNNING = re.compile(r"manage\.py (runserver|ironrelay_worker|demo_receiver)\b")
