@@ -15,7 +15,8 @@ from django.views.decorators.csrf import csrf_protect
 from ironrelay.conf import SettingError, get_settings
 from ironrelay.portal.scope import TenantScope
 
-TOKEN_SALT = "ironrelay.portal.token"  # noqa: S105  # nosec B105 (a namespace, not a secret)
+# A namespace for Django's signing, not a secret (the linters see "TOKEN" in the name).
+TOKEN_SALT = "ironrelay.portal.token"  # noqa: S105  # nosec B105
 TenantCallable = Callable[[HttpRequest], object]
 
 
