@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core import checks
 from django.db import connections
 
-from ironrelay.conf import RelaySettings
+from ironrelay.conf import RelaySettings, SettingError, get_settings
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -136,6 +136,23 @@ def _check_signed_url(name: str, scheme: Any) -> list[checks.CheckMessage]:
     ]
 
 
+def check_portal(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Report a PORTAL_TENANT that cannot be imported or is not callable."""
+    from ironrelay.portal.access import tenant_callable
+
+    try:
+        path = get_settings().PORTAL_TENANT
+    except SettingError:
+        return []  # check_settings reports it
+    if not path:
+        return []  # the portal is optional: without the setting its pages say what to set
+    try:
+        tenant_callable()
+    except SettingError as exc:
+        return [checks.Error(str(exc), id="ironrelay.E040")]
+    return []
+
+
 def check_schedules(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Name each schedule whose cron expression, time zone, task or options are wrong."""
     from django.utils.module_loading import autodiscover_modules
@@ -178,4 +195,5 @@ def register_all() -> None:
     checks.register(check_sources, "ironrelay")
     checks.register(check_schedules, "ironrelay")
     checks.register(check_outgoing_options, "ironrelay")
+    checks.register(check_portal, "ironrelay")
     checks.register(check_sqlite_transactions, "ironrelay", checks.Tags.database)

@@ -58,7 +58,9 @@ def endpoint(request: HttpRequest, scope: TenantScope, pk: str) -> JsonResponse:
 def secret(request: HttpRequest, scope: TenantScope, pk: str) -> JsonResponse:
     """Reveal the signing secret: a POST, so it is never cached, prefetched or logged as a URL."""
     found = scope.endpoint(pk)
-    return JsonResponse({"secret": found.secret})
+    response = JsonResponse({"secret": found.secret})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @api_view("POST")

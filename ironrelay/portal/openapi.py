@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings as django_settings
+
 # An event type, a prefix pattern ("shop.order.*") or "*": what pattern_error() accepts.
 EVENT_PATTERN = r"^(\*|[^\s,\[\]{}\"'*\u0000-\u001f\u007f]+(\.\*)?)$"
 _TIME = {"type": "string", "format": "date-time"}
@@ -363,7 +365,11 @@ def document(server_url: str = "") -> dict[str, Any]:
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": django_settings.SESSION_COOKIE_NAME,
+                },
                 "bearer": {"type": "http", "scheme": "bearer"},
             },
         },

@@ -173,3 +173,14 @@ def test_custom_headers_are_shown_masked_and_kept(alice):
     assert alice.endpoint.custom_headers == {"X-Receiver-Key": "key_0123456789abcdef"}
     form = alice.client.get(page("endpoint_edit", alice.endpoint.pk))
     assert b"0123456789" not in form.content and b"X-Receiver-Key" in form.content
+
+
+def test_system_check_names_a_portal_tenant_that_cannot_be_imported(settings):
+    from ironrelay.checks import check_portal
+
+    settings.IRONRELAY = {**settings.IRONRELAY, "PORTAL_TENANT": "tests.portal.no_such.tenant_for"}
+    errors = check_portal()
+    assert [e.id for e in errors] == ["ironrelay.E040"]
+    assert "PORTAL_TENANT" in errors[0].msg
+    settings.IRONRELAY = {**settings.IRONRELAY, "PORTAL_TENANT": "tests.portal.tenants.tenant_for"}
+    assert check_portal() == []
