@@ -161,13 +161,46 @@ def create_order(session: Session) -> None:
 
 
 def redirect_demo_endpoint(session: Session) -> None:
-    """Point the demo endpoint the sample's migration created at this test's receiver port."""
+    """Point the demo endpoints the sample's migrations created at this test's receiver port."""
     with sqlite3.connect(session.env["SAMPLE_DB"]) as db:
         changed = db.execute(
-            "UPDATE ironrelay_endpoint SET url = ? WHERE url = ?",
-            (DEMO_URL.replace("8001", str(session.demo_port)), DEMO_URL),
+            "UPDATE ironrelay_endpoint SET url = replace(url, ?, ?) WHERE url LIKE ?",
+            (DEMO_URL, DEMO_URL.replace("8001", str(session.demo_port)), DEMO_URL + "%"),
         ).rowcount
-    assert changed == 1
+    assert changed == 3  # the site's own, and one per demo customer
+
+
+def check_customer_portal(session: Session) -> None:
+    """Log in as a demo customer: the portal shows its endpoint only; its orders reach only it."""
+    site = f"http://127.0.0.1:{session.web_port}"
+    with requests.Session() as browser:
+        browser.get(f"{site}/accounts/login/", timeout=10).raise_for_status()
+        login = {
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+            "username": "globex",
+            "password": "globex",
+            "next": "/webhooks/",
+        }
+        portal = browser.post(
+            f"{site}/accounts/login/", data=login, headers={"Referer": site}, timeout=10
+        )
+        assert portal.url == f"{site}/webhooks/", portal.text[:500]
+        assert "Globex&#x27;s receiver" in portal.text and "Acme" not in portal.text
+        order = {
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+            "action": "customer-order",
+            "customer": "globex",
+        }
+        browser.post(f"{site}/", data=order, headers={"Referer": site}, timeout=10)
+    delivered = "verified shop.order.created msg_"
+    assert wait_until(
+        lambda: any(
+            delivered in line and "for /webhooks/globex/" in line
+            for line in session.log("demo_receiver").splitlines()
+        ),
+        30,
+    ), session.log("demo_receiver")
+    assert "for /webhooks/acme/" not in session.log("demo_receiver")
 
 
 def shell_blocks() -> list[Block]:
@@ -231,5 +264,6 @@ def test_readme_sample_blocks_work_pasted_in_order(tmp_path):
         assert wait_until(
             lambda: all(s in session.log("demo_receiver") for s in receiver_says), 30
         ), session.log("demo_receiver")
+        check_customer_portal(session)
     finally:
         session.stop_all()

@@ -45,7 +45,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         event = json.loads(body)
         print(
-            f"[demo receiver] verified {event['type']} {self.headers['webhook-id']}: "
+            f"[demo receiver] verified {event['type']} {self.headers['webhook-id']} for "
+            f"{self.path}: "
             f"{json.dumps(event['data'])[:300]}",
             flush=True,
         )
