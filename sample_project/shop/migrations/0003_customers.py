@@ -42,7 +42,7 @@ def remove_demo_customers(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("shop", "0002_demo_endpoint"),
-        ("ironrelay", "0015_tenants"),
+        ("ironrelay", "0016_tenants"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
     operations = [
