@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from ironrelay import crypto
 from ironrelay.destinations import BlockedDestination, parse_target
 from ironrelay.handlers.registry import event_matches
 from ironrelay.signing import generate_secret
+from ironrelay.tasks.rates import validate_rate
 
 
 def new_message_id() -> str:
@@ -64,6 +66,20 @@ class Endpoint(models.Model):
     failing_since = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=255, blank=True, default="")
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # Flow control, enforced by the claim across every worker (ironrelay.tasks.flow).
+    max_in_flight = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Deliveries to this endpoint running at once, on every worker (empty: no limit).",
+    )
+    rate = models.CharField(
+        max_length=20,
+        blank=True,
+        default="",
+        validators=[validate_rate],
+        help_text='Deliveries started per period, spaced evenly: "10/s", "100/m" (empty: no limit).',
+    )
 
     class Meta:
         ordering = ["id"]
@@ -134,6 +150,11 @@ class Endpoint(models.Model):
     def accepts(self, event_type: str) -> bool:
         """Return whether this endpoint subscribes to `event_type`."""
         return any(event_matches(pattern, event_type) for pattern in self.event_types)
+
+    @property
+    def is_limited(self) -> bool:
+        """Return whether deliveries to this endpoint wait for a concurrency or rate slot."""
+        return bool(self.max_in_flight or self.rate)
 
 
 class OutgoingWebhook(models.Model):
