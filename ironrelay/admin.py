@@ -18,21 +18,23 @@ from django.utils.text import Truncator
 from ironrelay import crypto
 from ironrelay.admin_input import CraftedInputAdmin
 from ironrelay.conf import get_settings
-from ironrelay.dashboard.forms import EndpointForm
+from ironrelay.dashboard.forms import ENDPOINT_FORM_FIELDS, EndpointForm
 from ironrelay.handlers import dispatch
 from ironrelay.models import (
     Delivery,
     DeliveryAttempt,
     Endpoint,
+    FlowLimit,
     HandlerRun,
     IncomingWebhook,
     OutgoingWebhook,
+    Queue,
     Task,
     Worker,
 )
 from ironrelay.outgoing import delivery as outgoing
 from ironrelay.prettyjson import pretty
-from ironrelay.tasks import queue
+from ironrelay.tasks import queue, queues
 from ironrelay.tasks.errors import NotCancellable
 
 
@@ -197,6 +199,59 @@ class WorkerAdmin(ReadOnlyAdmin):
         return timezone.now() - obj.last_heartbeat < lease
 
 
+@admin.register(Queue)
+class QueueAdmin(CraftedInputAdmin):
+    """Paused queues (a queue without a row runs); add one by name to pause it before use."""
+
+    list_display = ("name", "paused", "paused_at", "limits")
+    list_filter = ("paused",)
+    search_fields = ("name",)
+    fields = ("name", "paused", "paused_at")
+    readonly_fields = ("paused_at",)
+    actions = ("pause_queues", "resume_queues")
+
+    @admin.display(description="limits (IRONRELAY['QUEUES'])")
+    def limits(self, obj: Queue) -> str:
+        config = get_settings().QUEUES.get(obj.name) or {}
+        return ", ".join(f"{key} {value}" for key, value in sorted(config.items())) or "-"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+        return ("name", "paused_at") if obj else ("paused_at",)
+
+    def save_model(self, request: HttpRequest, obj: Queue, form: Any, change: bool) -> None:
+        # Through the queue manager, so paused_at and the log follow the switch.
+        if obj.paused:
+            queues.pause(obj.name)
+        elif change:
+            queues.resume(obj.name)
+        else:
+            super().save_model(request, obj, form, change)
+
+    def _switch(self, request: HttpRequest, queryset: QuerySet[Queue], pause: bool) -> None:
+        names = list(queryset.values_list("name", flat=True))
+        switch = queues.pause if pause else queues.resume
+        done = sum(switch(name) for name in names)
+        verb, why = ("Paused", "already paused") if pause else ("Resumed", "not paused")
+        self.message_user(request, f"{verb} {done} queue(s){skipped(len(names) - done, why)}.")
+
+    @admin.action(permissions=["change"], description="Pause selected queues")
+    def pause_queues(self, request: HttpRequest, queryset: QuerySet[Queue]) -> None:
+        self._switch(request, queryset, pause=True)
+
+    @admin.action(permissions=["change"], description="Resume selected queues")
+    def resume_queues(self, request: HttpRequest, queryset: QuerySet[Queue]) -> None:
+        self._switch(request, queryset, pause=False)
+
+
+@admin.register(FlowLimit)
+class FlowLimitAdmin(ReadOnlyAdmin):
+    """The shared state of rate limits and concurrency keys (written by the claim only)."""
+
+    list_display = ("key", "next_at")
+    search_fields = ("key",)
+    fields = list_display
+
+
 # -- incoming webhooks -----------------------------------------------------------------------------
 
 
@@ -265,19 +320,20 @@ class EndpointAdmin(CraftedInputAdmin):
         "url",
         "description",
         "event_types",
+        ("max_in_flight", "rate"),
         "is_active",
         ("masked_secret", "old_secrets_expire"),
         ("created_at", "updated_at"),
         ("consecutive_failures", "failing_since"),
         ("disabled_reason", "disabled_at"),
     )
-    readonly_fields = flatten(fields[4:])
+    readonly_fields = flatten(fields[5:])
     form = EndpointForm  # the dashboard's: event types ticked or typed, not JSON
     actions = ("enable_endpoints", "disable_endpoints", "rotate_secrets")
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str | tuple[str, ...]]:
         # A new endpoint has no secret or history yet: its secret is made when it is saved.
-        return self.fields if obj else self.fields[:4]
+        return self.fields if obj else self.fields[:5]
 
     # Named like the model's property (never `secret`), so no lookup can reach the full secret.
     @admin.display(description="secret")
@@ -296,7 +352,7 @@ class EndpointAdmin(CraftedInputAdmin):
             super().save_model(request, obj, form, change)
             return
         # Only the form's fields: the worker updates the failure counters at the same time.
-        obj.save(update_fields=["url", "description", "event_types", "updated_at"])
+        obj.save(update_fields=[*ENDPOINT_FORM_FIELDS, "updated_at"])
         if "is_active" in form.changed_data:
             self._set_active(request, obj, obj.is_active)
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from ironrelay import crypto
 from ironrelay.dashboard.access import staff_view
-from ironrelay.dashboard.forms import EndpointForm
+from ironrelay.dashboard.forms import ENDPOINT_FORM_FIELDS, EndpointForm
 from ironrelay.models import Delivery, Endpoint
 
 FORM_TEMPLATE = "ironrelay/dashboard/endpoint_form.html"
@@ -44,7 +44,7 @@ def endpoint_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         endpoint = form.save(commit=False)
         # Only the form's fields: the worker updates the failure counters at the same time.
-        endpoint.save(update_fields=["url", "description", "event_types", "updated_at"])
+        endpoint.save(update_fields=[*ENDPOINT_FORM_FIELDS, "updated_at"])
         messages.success(request, f"Endpoint {endpoint} saved.")
         return redirect("ironrelay:endpoint_detail", endpoint.pk)
     context = {

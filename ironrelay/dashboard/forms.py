@@ -117,6 +117,10 @@ class EventTypesField(forms.MultiValueField):
             return True
 
 
+# The endpoint fields the forms edit (and a save writes, leaving the worker's counters alone).
+ENDPOINT_FORM_FIELDS = ["url", "description", "event_types", "max_in_flight", "rate"]
+
+
 class EndpointForm(forms.ModelForm):
     """URL, description and event types; the model's validators (SSRF rules) check the URL."""
 
@@ -131,7 +135,7 @@ class EndpointForm(forms.ModelForm):
 
     class Meta:
         model = Endpoint
-        fields = ["url", "description", "event_types"]
+        fields = ENDPOINT_FORM_FIELDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
             name="max_in_flight",
             field=models.PositiveIntegerField(
                 blank=True,
-                help_text="Deliveries to this endpoint running at once, on every worker (empty: no limit).",
+                help_text="Deliveries to this endpoint running at once, over all workers (empty: none).",
                 null=True,
                 validators=[django.core.validators.MinValueValidator(1)],
             ),
@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 default="",
-                help_text='Deliveries started per period, spaced evenly: "10/s", "100/m" (empty: no limit).',
+                help_text='Deliveries started per period, spaced evenly: "10/s", "100/m" (empty: none).',
                 max_length=20,
                 validators=[ironrelay.tasks.rates.validate_rate],
             ),

@@ -71,14 +71,14 @@ class Endpoint(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="Deliveries to this endpoint running at once, on every worker (empty: no limit).",
+        help_text="Deliveries to this endpoint running at once, over all workers (empty: none).",
     )
     rate = models.CharField(
         max_length=20,
         blank=True,
         default="",
         validators=[validate_rate],
-        help_text='Deliveries started per period, spaced evenly: "10/s", "100/m" (empty: no limit).',
+        help_text='Deliveries started per period, spaced evenly: "10/s", "100/m" (empty: none).',
     )
 
     class Meta:

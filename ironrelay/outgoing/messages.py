@@ -44,18 +44,16 @@ def send_webhook(event_type: str, data: Any) -> OutgoingWebhook:
 
 def queue_deliveries(message: OutgoingWebhook, endpoints: list[Endpoint]) -> list[Delivery]:
     """Create a delivery per endpoint and queue its first attempt (in the caller's transaction)."""
-    from ironrelay.outgoing.delivery import deliver
+    from ironrelay.outgoing.delivery import delivery_task
 
     if not endpoints:
         return []
     deliveries = Delivery.objects.bulk_create(
         [Delivery(message=message, endpoint=endpoint) for endpoint in endpoints]
     )
-    deliver.using(queue=_queue()).bulk_defer([(message.id, e.pk) for e in endpoints])
+    # Deliveries to endpoints with limits carry the endpoint's key; the rest take the fast lane.
+    for limited in (False, True):
+        group = [e for e in endpoints if e.is_limited is limited]
+        if group:
+            delivery_task(group[0]).bulk_defer([(message.id, e.pk) for e in group])
     return deliveries
-
-
-def _queue() -> str | None:
-    from ironrelay.conf import get_settings
-
-    return get_settings().OUTGOING_QUEUE

@@ -105,7 +105,9 @@ class TaskFunction:
         if self.concurrency_key is None:
             return self.path if (self.concurrency or self.rate) else ""
         try:
-            call = _signature(self.func).bind(*([None] if self.takes_context else []), *args, **kwargs)
+            call = _signature(self.func).bind(
+                *([None] if self.takes_context else []), *args, **kwargs
+            )
         except TypeError as exc:
             raise TaskArgumentError(f"Cannot defer {self.path}: {exc}") from None
         call.apply_defaults()

@@ -147,7 +147,9 @@ def _claim_page(
             locked = FlowLimit.objects.filter(key__in=keys)
         gates = {row.key: row.next_at for row in locked}
         running = _running(rows, limits)
-        taken, full, changed = [], set(), {}
+        taken: list[Task] = []
+        full: set[str] = set()
+        changed: dict[str, datetime] = {}
         for row in rows:
             found = limits.get(row.id)
             if found is None:  # deferred since the preview: its limits have no rows yet
