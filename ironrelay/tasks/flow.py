@@ -6,7 +6,8 @@ candidates: the rows of the limits they count against (FlowLimit) are locked wit
 so two workers never decide the same limit at once and neither waits for the other; running
 tasks are counted in the task table, so a slot comes back as soon as its task finishes or its
 worker's lease runs out (claim.requeue_orphans). Rates are a GCRA without burst: each start
-moves the limit's ``next_at`` one interval on, and nothing starts before it.
+moves the limit's ``next_at`` one interval on, and nothing starts before it (less RATE_WINDOW);
+a start that came late keeps the schedule, so late wake-ups do not slow the rate down.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("ironrelay.queue")
 
+# A rate lets a start through up to this long before its slot: claims come a few milliseconds
+# apart, so a fast rate (1000/s) fills its slots, while a slow one stays evenly spaced.
+RATE_WINDOW = timedelta(seconds=0.02)
 PAGES = 3  # candidate pages read per claim, each skipping the limits the last one found full
 PAGE_FACTOR = 4  # candidates read per task wanted
 
@@ -161,10 +165,15 @@ def _claim_page(
                 result.waiting = True
                 continue  # another worker is deciding this limit (or it is new): next round
             blocked = [key for key, n in found.slots if running[key] >= n]
-            late = [(key, gates[key]) for key, _ in found.rates if (gates[key] or now) > now]
+            late = [
+                (key, gates[key])
+                for key, _ in found.rates
+                if (gates[key] or now) > now + RATE_WINDOW
+            ]
             if blocked or late:
                 full.update(blocked + [key for key, _ in late])
                 for _, at in late:
+                    at = at - RATE_WINDOW if at is not None else None
                     if at is not None and (result.next_slot is None or at < result.next_slot):
                         result.next_slot = at
                 result.waiting = True
@@ -172,7 +181,12 @@ def _claim_page(
             for key, _ in found.slots:
                 running[key] += 1
             for key, interval in found.rates:
-                gates[key] = max(gates[key] or now, now) + timedelta(seconds=interval)
+                step = timedelta(seconds=interval)
+                gate = gates[key]
+                # A start a little late keeps the schedule (a worker wakes a few ms after its
+                # slot); after a pause of more than a slot the schedule starts again from now.
+                base = gate if gate is not None and gate > now - step else now
+                gates[key] = base + step
                 changed[key] = gates[key]
             taken.append(row)
             if len(taken) >= wanted:

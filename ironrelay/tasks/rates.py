@@ -30,7 +30,7 @@ def parse_rate(rate: str) -> float:
         )
     count, multiple, unit = float(match[1]), float(match[2] or 1), match[3]
     if count <= 0 or multiple <= 0:
-        raise RateError(f"Rate {rate!r} must allow more than nothing.")
+        raise RateError(f"Rate {rate!r} allows nothing: write e.g. '100/m' or '5/s'.")
     return multiple * PERIODS[unit] / count
 
 

@@ -156,6 +156,7 @@ class Worker:
         self._stop_requested = False  # set by stop(), perhaps in a signal handler
         self._stop_announced = False
         self._next_flow_claim = 0.0  # monotonic time the limited lane is worth claiming from
+        self._flow_waiting = False  # limited tasks were due but waited for a slot
         self._thread_connections: list[BaseDatabaseWrapper] = []
         self._pool = TaskThreads(
             self.concurrency, "ironrelay-task", initializer=self._remember_thread_connections
@@ -293,7 +294,8 @@ class Worker:
             self._wait(FLUSH_INTERVAL)
             return True
         claimed = self._claim()
-        if self.burst and not claimed and not self._running and not self._pending_writes:
+        idle = not claimed and not self._running and not self._pending_writes
+        if self.burst and idle and not self._flow_waiting:
             return False
         if self._running or self._pending_writes:
             self._wait(FLUSH_INTERVAL)
@@ -329,6 +331,7 @@ class Worker:
     def _claim_limited(self, wanted: int) -> list[Task]:
         """Claim from the flow-control lane; note when it is next worth looking at."""
         found = flow.claim_limited(self.id, self.queues, wanted)
+        self._flow_waiting = found.waiting
         now = time.monotonic()
         if found.tasks:
             self._next_flow_claim = now  # more may have room: look again next round
