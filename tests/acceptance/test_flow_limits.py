@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import defaultdict
@@ -40,11 +41,11 @@ def test_concurrency_one_key_never_runs_twice_at_once(start_worker, tmp_path: Pa
     assert sorted(runs) == ["1", "2", "3"] and all(len(r) == 8 for r in runs.values())
     for order, intervals in runs.items():
         intervals.sort()
-        for (_, end), (start, _) in zip(intervals, intervals[1:]):
+        for (_, end), (start, _) in itertools.pairwise(intervals):
             assert start >= end, f"order {order}: a run started before the previous one ended"
     # The keys are independent: different orders ran at the same time somewhere.
     everything = sorted(i for r in runs.values() for i in r)
-    assert any(b[0] < a[1] for a, b in zip(everything, everything[1:]))
+    assert any(b[0] < a[1] for a, b in itertools.pairwise(everything))
     holders = {ids[0] for ids in Task.objects.values_list("worker_ids", flat=True)}
     assert len(holders) >= 2  # more than one process shared the keys
 

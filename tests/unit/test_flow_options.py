@@ -78,7 +78,7 @@ def test_concurrency_key_naming_no_argument_is_refused_at_defer():
 
 
 def test_concurrency_key_with_arguments_the_function_does_not_take_is_refused():
-    with pytest.raises(TaskArgumentError, match="Cannot defer shop.order"):
+    with pytest.raises(TaskArgumentError, match=r"Cannot defer shop\.order"):
         make(concurrency=1, concurrency_key="o:{order_id}").flow_key((1, 2, 3), {})
 
 
