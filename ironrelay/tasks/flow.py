@@ -115,6 +115,9 @@ def claim_limited(worker_id: str, queues: Sequence[str], limit: int) -> LimitedC
     return result
 
 
+Brief = tuple[int, str, str, str]  # a candidate: id, task_path, queue_name, flow_key
+
+
 def _claim_page(
     worker_id: str,
     queues: Sequence[str],
@@ -128,71 +131,43 @@ def _claim_page(
     due = _candidates(queues, now)
     for key in skip_keys:  # limits an earlier page found full: read past their tasks
         due = _without(due, key)
-    size = wanted * PAGE_FACTOR
-    # Make sure every limit the page could touch has its row, outside the claim's transaction
-    # (an INSERT waiting on a locked row would hold the claim up).
-    preview = list(due.values_list("id", "task_path", "queue_name", "flow_key")[:size])
+    # Candidates are read as plain tuples (a page may hold hundreds of tasks of one full key);
+    # only the chosen ones are locked and loaded.
+    preview: list[Brief] = list(
+        due.values_list("id", "task_path", "queue_name", "flow_key")[: wanted * PAGE_FACTOR]
+    )
     if not preview:
         return set(), 0
     limits = _limits_of(preview)
     keys = sorted({key for found in limits.values() for key, _ in found.slots + found.rates})
+    # Every limit gets its row before the transaction: an INSERT waiting on a locked row would
+    # hold the claim up.
     FlowLimit.objects.using(db).bulk_create(
         [FlowLimit(key=key) for key in keys], ignore_conflicts=True
     )
-    connection = connections[db]
+    skip_locked = connections[db].features.has_select_for_update_skip_locked
     with transaction.atomic(using=db):
-        if connection.features.has_select_for_update_skip_locked:
-            rows = list(due.select_for_update(skip_locked=True)[:size])
+        if skip_locked:
             locked = FlowLimit.objects.select_for_update(skip_locked=True).filter(key__in=keys)
         else:
             # SQLite: take the write lock first; then nothing else claims until this commits.
             FlowLimit.objects.filter(key="").update(next_at=None)
-            rows = list(due[:size])
             locked = FlowLimit.objects.filter(key__in=keys)
         gates = {row.key: row.next_at for row in locked}
-        running = _running(rows, limits)
-        taken: list[Task] = []
-        full: set[str] = set()
-        changed: dict[str, datetime] = {}
-        for row in rows:
-            found = limits.get(row.id)
-            if found is None:  # deferred since the preview: its limits have no rows yet
-                result.waiting = True
-                continue
-            keys_here = [key for key, _ in found.slots + found.rates]
-            if any(key not in gates for key in keys_here):
-                full.update(key for key in keys_here if key not in gates)
-                result.waiting = True
-                continue  # another worker is deciding this limit (or it is new): next round
-            blocked = [key for key, n in found.slots if running[key] >= n]
-            late = [
-                (key, gates[key])
-                for key, _ in found.rates
-                if (gates[key] or now) > now + RATE_WINDOW
-            ]
-            if blocked or late:
-                full.update(blocked + [key for key, _ in late])
-                for _, at in late:
-                    at = at - RATE_WINDOW if at is not None else None
-                    if at is not None and (result.next_slot is None or at < result.next_slot):
-                        result.next_slot = at
-                result.waiting = True
-                continue
-            for key, _ in found.slots:
-                running[key] += 1
-            for key, interval in found.rates:
-                step = timedelta(seconds=interval)
-                gate = gates[key]
-                # A start a little late keeps the schedule (a worker wakes a few ms after its
-                # slot); after a pause of more than a slot the schedule starts again from now.
-                base = gate if gate is not None and gate > now - step else now
-                gates[key] = base + step
-                changed[key] = gates[key]
-            taken.append(row)
-            if len(taken) >= wanted:
-                break
-        for key, next_at in changed.items():
-            FlowLimit.objects.filter(key=key).update(next_at=next_at)
+        running = _running(limits.values())
+        chosen, full = _choose(preview, limits, dict(gates), running, now, wanted, result)
+        if not chosen:
+            return full, len(preview)
+        pending = Task.objects.filter(id__in=chosen, status=Task.Status.PENDING)
+        taken = list(pending.select_for_update(skip_locked=True) if skip_locked else pending)
+        taken.sort(key=lambda row: chosen.index(row.id))
+        changed = set()
+        for row in taken:  # the chosen rows another worker did not take meanwhile
+            for key, interval in limits[row.id].rates:
+                gates[key] = _next_slot(gates[key], interval, now)
+                changed.add(key)
+        for key in sorted(changed):
+            FlowLimit.objects.filter(key=key).update(next_at=gates[key])
         if taken:
             Task.objects.filter(id__in=[row.id for row in taken]).update(
                 status=Task.Status.RUNNING,
@@ -206,9 +181,56 @@ def _claim_page(
         row.status, row.started_at, row.worker_id = Task.Status.RUNNING, now, worker_id
         row.unique_key = None
     result.tasks += taken
-    if result.next_slot is not None and result.next_slot <= now:
-        result.next_slot = None
     return full, len(preview)
+
+
+def _choose(
+    preview: list[Brief],
+    limits: dict[int, _Limits],
+    gates: dict[str, datetime | None],
+    running: Counter[str],
+    now: datetime,
+    wanted: int,
+    result: LimitedClaim,
+) -> tuple[list[int], set[str]]:
+    """Pick, in claim order, the candidates whose limits have room; return them and full ones."""
+    chosen: list[int] = []
+    full: set[str] = set()
+    for task_id, *_ in preview:
+        found = limits[task_id]
+        here = [key for key, _ in found.slots + found.rates]
+        if any(key not in gates for key in here):
+            # Another worker is deciding this limit right now: it is next round's.
+            full.update(key for key in here if key not in gates)
+            result.waiting = True
+            continue
+        blocked = [key for key, n in found.slots if running[key] >= n]
+        late = [key for key, _ in found.rates if (gates[key] or now) > now + RATE_WINDOW]
+        if blocked or late:
+            full.update(blocked + late)
+            result.waiting = True
+            for key in late:
+                gate = gates[key]
+                slot = now if gate is None else gate - RATE_WINDOW
+                if result.next_slot is None or slot < result.next_slot:
+                    result.next_slot = slot
+            continue
+        for key, _ in found.slots:
+            running[key] += 1
+        for key, interval in found.rates:
+            gates[key] = _next_slot(gates[key], interval, now)
+        chosen.append(task_id)
+        if len(chosen) >= wanted:
+            break
+    return chosen, full
+
+
+def _next_slot(gate: datetime | None, interval: float, now: datetime) -> datetime:
+    """Return a rate's next start time after one start now."""
+    step = timedelta(seconds=interval)
+    # A start a little late keeps the schedule (a worker wakes a few ms after its slot); after
+    # a pause of more than a slot the schedule starts again from now.
+    return (gate if gate is not None and gate > now - step else now) + step
 
 
 def _without(due: QuerySet, key: str) -> QuerySet:
@@ -225,7 +247,7 @@ def _without(due: QuerySet, key: str) -> QuerySet:
     return due
 
 
-def _limits_of(rows: Iterable[tuple[int, str, str, str]]) -> dict[int, _Limits]:
+def _limits_of(rows: Iterable[Brief]) -> dict[int, _Limits]:
     """Return what each candidate (id, task_path, queue_name, flow_key) counts against."""
     rows = list(rows)
     endpoints = _endpoint_limits(
@@ -277,9 +299,9 @@ def _endpoint_limits(keys: set[str]) -> dict[str, tuple[int | None, float | None
     return found
 
 
-def _running(rows: Sequence[Task], limits: dict[int, _Limits]) -> Counter[str]:
+def _running(limits: Iterable[_Limits]) -> Counter[str]:
     """Count running tasks per concurrency limit the candidates count against."""
-    keys = {key for row in rows for key, _ in limits.get(row.id, _Limits()).slots}
+    keys = {key for found in limits for key, _ in found.slots}
     flow_keys = [key[4:] for key in keys if key.startswith("key:")]
     queue_names = [key[6:] for key in keys if key.startswith("queue:")]
     running: Counter[str] = Counter()

@@ -135,3 +135,18 @@ def test_full_key_ahead_does_not_hold_up_keys_behind_it():
     assert len(limited(limit=1)) == 1  # order 1
     got = limited(limit=1)  # 30 candidates of order 1 come first: the next page reads past them
     assert [t.flow_key for t in got] == ["order:2"]
+
+
+def test_prune_drops_limit_rows_nothing_waits_for():
+    from ironrelay.retention import prune
+
+    process_order.defer(1, "/dev/null")
+    process_order.defer(2, "/dev/null")
+    [first, second] = limited()
+    finish("w1", [first])
+    FlowLimit.objects.create(key="rate:queue:old", next_at=timezone.now() - timedelta(days=60))
+    FlowLimit.objects.create(key="rate:queue:new", next_at=timezone.now())
+    counts = prune(30)
+    assert counts["ironrelay.FlowLimit"] == 2
+    kept = set(FlowLimit.objects.values_list("key", flat=True))
+    assert kept == {f"key:{second.flow_key}", "rate:queue:new"}
