@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ironrelay.dashboard import actions, endpoints, queues, schedules, views
+from ironrelay.dashboard import actions, endpoints, schedules, views
 from ironrelay.views import IncomingWebhookView
 
 app_name = "ironrelay"
@@ -17,9 +17,9 @@ urlpatterns = [
     path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
     path("tasks/<int:pk>/retry/", actions.task_retry, name="task_retry"),
     path("tasks/<int:pk>/cancel/", actions.task_cancel, name="task_cancel"),
-    path("queues/", queues.queue_list, name="queue_list"),
-    path("queues/<str:name>/pause/", queues.queue_pause, name="queue_pause"),
-    path("queues/<str:name>/resume/", queues.queue_resume, name="queue_resume"),
+    path("queues/", views.queue_list, name="queue_list"),
+    path("queues/<str:name>/pause/", actions.queue_pause, name="queue_pause"),
+    path("queues/<str:name>/resume/", actions.queue_resume, name="queue_resume"),
     path("webhooks/", views.webhook_list, name="webhook_list"),
     path("webhooks/<int:pk>/", views.webhook_detail, name="webhook_detail"),
     path("webhooks/<int:pk>/replay/", actions.webhook_replay, name="webhook_replay"),

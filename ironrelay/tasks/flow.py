@@ -17,10 +17,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, connections, router, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from ironrelay.conf import RelaySettings, get_settings
@@ -39,6 +39,9 @@ logger = logging.getLogger("ironrelay.queue")
 RATE_WINDOW = timedelta(seconds=0.02)
 PAGES = 3  # candidate pages read per claim, each skipping the limits the last one found full
 PAGE_FACTOR = 4  # candidates read per task wanted
+
+
+Brief = tuple[int, str, str, str]  # a candidate: id, task_path, queue_name, flow_key
 
 
 @dataclass
@@ -83,14 +86,33 @@ def paused_queues() -> QuerySet:
     return Queue.objects.filter(paused=True).values("name")
 
 
-def _candidates(queues: Sequence[str], now: datetime) -> QuerySet:
-    limited = ~Q(flow_key="")
-    if limited_queues():
-        limited |= Q(queue_name__in=limited_queues())
-    due = Task.objects.filter(limited, status=Task.Status.PENDING, run_after__lte=now)
+def _candidates(queues: Sequence[str], now: datetime, skip_keys: set[str]) -> list[QuerySet]:
+    """Return the due limited tasks as querysets that each read one index in claim order.
+
+    Tasks with a key are one range of the due index (flow_key > ''); tasks of limited queues
+    without one are read by queue. One query with an OR of the two would scan every pending task.
+    """
+    due = Task.objects.filter(status=Task.Status.PENDING, run_after__lte=now)
     if queues:
         due = due.filter(queue_name__in=list(queues))
-    return due.exclude(queue_name__in=paused_queues()).order_by("-priority", "run_after", "id")
+    due = due.exclude(queue_name__in=paused_queues())
+    for key in skip_keys:  # limits an earlier page found full: read past their tasks
+        due = _without(due, key)
+    parts = [due.filter(flow_key__gt="")]
+    if limited_queues():
+        parts.append(due.filter(flow_key="", queue_name__in=limited_queues()))
+    return [part.order_by("-priority", "run_after", "id") for part in parts]
+
+
+def _preview(parts: list[QuerySet], size: int) -> list[Brief]:
+    """Read up to `size` candidates in claim order, as plain tuples."""
+    rows: list[tuple[Any, ...]] = []
+    for part in parts:
+        rows += part.values_list(
+            "id", "task_path", "queue_name", "flow_key", "priority", "run_after"
+        )[:size]
+    rows.sort(key=lambda row: (-row[4], row[5], row[0]))
+    return [row[:4] for row in rows[:size]]
 
 
 def claim_limited(worker_id: str, queues: Sequence[str], limit: int) -> LimitedClaim:
@@ -115,9 +137,6 @@ def claim_limited(worker_id: str, queues: Sequence[str], limit: int) -> LimitedC
     return result
 
 
-Brief = tuple[int, str, str, str]  # a candidate: id, task_path, queue_name, flow_key
-
-
 def _claim_page(
     worker_id: str,
     queues: Sequence[str],
@@ -128,14 +147,9 @@ def _claim_page(
 ) -> tuple[set[str], int]:
     """Claim from one page of candidates; return the limits found full and the rows read."""
     now = timezone.now()
-    due = _candidates(queues, now)
-    for key in skip_keys:  # limits an earlier page found full: read past their tasks
-        due = _without(due, key)
     # Candidates are read as plain tuples (a page may hold hundreds of tasks of one full key);
     # only the chosen ones are locked and loaded.
-    preview: list[Brief] = list(
-        due.values_list("id", "task_path", "queue_name", "flow_key")[: wanted * PAGE_FACTOR]
-    )
+    preview = _preview(_candidates(queues, now, skip_keys), wanted * PAGE_FACTOR)
     if not preview:
         return set(), 0
     limits = _limits_of(preview)
