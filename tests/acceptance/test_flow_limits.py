@@ -59,9 +59,10 @@ def test_rate_of_five_per_second_holds_over_ten_seconds(start_worker, tmp_path: 
     span = starts[-1] - starts[0]
     rate = (len(starts) - 1) / span
     assert 4.5 <= rate <= 5.5, f"{rate:.2f}/s over {span:.1f} s"
-    # Smooth: no second holds a burst (5 fit in any second, a sixth only by start jitter).
+    # Smooth, no burst: a second holds 5 starts, plus at most one a late worker caught up on
+    # and one at the window's edge (unlimited, all 51 would start within a second).
     most = max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts)
-    assert most <= 6, f"{most} starts within one second"
+    assert most <= 7, f"{most} starts within one second"
 
 
 def test_paused_queue_runs_nothing_until_resumed(start_worker):

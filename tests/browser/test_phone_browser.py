@@ -148,6 +148,7 @@ def phone_pages(scene) -> dict[str, str]:
             "ironrelay:schedule_detail", args=[scene["schedule"].pk]
         ),
         "phone-15-schedule-edit": reverse("ironrelay:schedule_edit", args=[scene["schedule"].pk]),
+        "phone-16-queues": reverse("ironrelay:queue_list"),
     }
 
 
