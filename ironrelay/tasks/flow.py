@@ -89,8 +89,8 @@ def paused_queues() -> QuerySet:
 def _candidates(queues: Sequence[str], now: datetime, skip_keys: set[str]) -> list[QuerySet]:
     """Return the due limited tasks as querysets that each read one index in claim order.
 
-    Tasks with a key are one range of the due index (flow_key > ''); tasks of limited queues
-    without one are read by queue. One query with an OR of the two would scan every pending task.
+    Tasks with a key are one range of the due index (flow_key > ''); tasks of limited queues are
+    read by queue. One query with an OR of the two would scan every pending task.
     """
     due = Task.objects.filter(status=Task.Status.PENDING, run_after__lte=now)
     if queues:
@@ -100,18 +100,21 @@ def _candidates(queues: Sequence[str], now: datetime, skip_keys: set[str]) -> li
         due = _without(due, key)
     parts = [due.filter(flow_key__gt="")]
     if limited_queues():
-        parts.append(due.filter(flow_key="", queue_name__in=limited_queues()))
+        # Read by the queue index alone (a flow_key condition here would make the planner walk
+        # every unlimited pending task in the due index); keyed tasks it finds twice are merged.
+        parts.append(due.filter(queue_name__in=limited_queues()))
     return [part.order_by("-priority", "run_after", "id") for part in parts]
 
 
 def _preview(parts: list[QuerySet], size: int) -> list[Brief]:
     """Read up to `size` candidates in claim order, as plain tuples."""
-    rows: list[tuple[Any, ...]] = []
+    found: dict[int, tuple[Any, ...]] = {}
     for part in parts:
-        rows += part.values_list(
+        for row in part.values_list(
             "id", "task_path", "queue_name", "flow_key", "priority", "run_after"
-        )[:size]
-    rows.sort(key=lambda row: (-row[4], row[5], row[0]))
+        )[:size]:
+            found[row[0]] = row
+    rows = sorted(found.values(), key=lambda row: (-row[4], row[5], row[0]))
     return [row[:4] for row in rows[:size]]
 
 
