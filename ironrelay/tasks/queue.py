@@ -161,10 +161,12 @@ def bulk_enqueue(definition: TaskFunction, calls: Iterable[Any]) -> list[Task]:
         raise TaskArgumentError(f"{definition.path}: bulk_defer() does not take a unique_key.")
     with tracing.enqueue_span(definition.path, definition.queue_name) as trace_context:
         template = new_task(definition, timezone.now())._replace(trace_context=trace_context)
-        return _bulk_insert(template, calls)
+        return _bulk_insert(definition, template, calls)
 
 
-def _bulk_insert(template: inserts.NewTask, calls: Iterable[Any]) -> list[Task]:
+def _bulk_insert(
+    definition: TaskFunction, template: inserts.NewTask, calls: Iterable[Any]
+) -> list[Task]:
     news = []
     for call in calls:
         if isinstance(call, tuple) and len(call) == 2 and isinstance(call[1], dict):
