@@ -5,19 +5,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["on_webhook", "schedule", "send_webhook", "task"]
+__all__ = ["on_webhook", "schedule", "send_webhook", "task", "tenant_key"]
 
 if TYPE_CHECKING:
     from ironrelay.handlers.registry import on_webhook
     from ironrelay.outgoing import send_webhook
     from ironrelay.tasks.decorator import task
     from ironrelay.tasks.schedules import schedule
+    from ironrelay.tenants import tenant_key
 
 _LAZY = {
     "task": "ironrelay.tasks.decorator",
     "on_webhook": "ironrelay.handlers.registry",
     "send_webhook": "ironrelay.outgoing",
     "schedule": "ironrelay.tasks.schedules",
+    "tenant_key": "ironrelay.tenants",
 }
 
 

@@ -16,9 +16,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from ironrelay import crypto
+from ironrelay.admin_filters import TenantScopeFilter
 from ironrelay.admin_input import CraftedInputAdmin
 from ironrelay.conf import get_settings
-from ironrelay.dashboard.forms import ENDPOINT_FORM_FIELDS, EndpointForm
+from ironrelay.dashboard.forms import StaffEndpointForm
 from ironrelay.handlers import dispatch
 from ironrelay.models import (
     Delivery,
@@ -306,6 +307,7 @@ class EndpointAdmin(CraftedInputAdmin):
         "id",
         "url",
         "description",
+        "tenant",
         "is_active",
         "event_types",
         "masked_secret",
@@ -313,13 +315,17 @@ class EndpointAdmin(CraftedInputAdmin):
         "disabled_reason",
         "created_at",
     )
-    list_filter = ("is_active",)
-    search_fields = ("url", "description")
+    list_filter = ("is_active", TenantScopeFilter)
+    # "=tenant": an exact key, found by its index among many tenants.
+    search_fields = ("url", "description", "=tenant")
     ordering = ("-id",)
     fields = (
         "url",
         "description",
+        "tenant",
         "event_types",
+        "transform",
+        "custom_headers",
         ("max_in_flight", "rate"),
         "is_active",
         ("masked_secret", "old_secrets_expire"),
@@ -327,13 +333,18 @@ class EndpointAdmin(CraftedInputAdmin):
         ("consecutive_failures", "failing_since"),
         ("disabled_reason", "disabled_at"),
     )
-    readonly_fields = flatten(fields[5:])
-    form = EndpointForm  # the dashboard's: event types ticked or typed, not JSON
+    EDITABLE = 8  # the first fields; the others are read-only
+    EDITED = [
+        *("url", "description", "tenant", "event_types", "transform"),
+        *("max_in_flight", "rate", "headers_encrypted", "updated_at"),
+    ]
+    readonly_fields = flatten(fields[EDITABLE:])
+    form = StaffEndpointForm  # the dashboard's: event types ticked or typed, not JSON
     actions = ("enable_endpoints", "disable_endpoints", "rotate_secrets")
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str | tuple[str, ...]]:
         # A new endpoint has no secret or history yet: its secret is made when it is saved.
-        return self.fields if obj else self.fields[:5]
+        return self.fields if obj else self.fields[: self.EDITABLE]
 
     # Named like the model's property (never `secret`), so no lookup can reach the full secret.
     @admin.display(description="secret")
@@ -351,8 +362,9 @@ class EndpointAdmin(CraftedInputAdmin):
         if not change:
             super().save_model(request, obj, form, change)
             return
-        # Only the form's fields: the worker updates the failure counters at the same time.
-        obj.save(update_fields=[*ENDPOINT_FORM_FIELDS, "updated_at"])
+        # Only the form's fields: the worker updates the failure counters at the same time, and
+        # is_active changes through enable()/disable() below.
+        obj.save(update_fields=self.EDITED)
         if "is_active" in form.changed_data:
             self._set_active(request, obj, obj.is_active)
 
@@ -415,12 +427,12 @@ class DeliveryInline(ReadOnlyInline):
 
 @admin.register(OutgoingWebhook)
 class OutgoingWebhookAdmin(ReadOnlyAdmin):
-    list_display = ("id", "event_type", "created_at")
+    list_display = ("id", "event_type", "tenant", "created_at")
     list_filter = ("event_type", "created_at")
-    search_fields = ("=id", "event_type")
+    search_fields = ("=id", "event_type", "=tenant")
     ordering = ("-created_at",)
     show_full_result_count = False
-    fields = ("id", "event_type", "created_at", "payload_pretty")
+    fields = ("id", "event_type", "tenant", "created_at", "payload_pretty")
     inlines = (DeliveryInline,)
 
     payload_pretty = json_display("payload", "payload")
@@ -450,6 +462,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "id",
         "message",
         "endpoint",
+        "endpoint__tenant",
         "status",
         "attempts",
         "last_status_code",
@@ -457,9 +470,9 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "last_attempt_at",
         "next_attempt_at",
     )
-    list_filter = ("status", "endpoint", "created_at")
+    list_filter = ("status", TenantScopeFilter, "endpoint", "created_at")
     list_select_related = ("message", "endpoint")
-    search_fields = ("=message__id", "endpoint__url")
+    search_fields = ("=message__id", "endpoint__url", "=endpoint__tenant")
     ordering = ("-created_at",)
     show_full_result_count = False
     fields = (

@@ -83,6 +83,38 @@ def check_sources(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
     return messages
 
 
+def check_outgoing_options(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Report bad EVENT_TYPES entries (schema, example), validation mode and transforms."""
+    from ironrelay.endpoint_options import TransformError, load_transform
+    from ironrelay.outgoing.catalog import config_problems
+
+    try:
+        conf = RelaySettings.from_django()
+    except Exception:
+        return []  # check_settings reports it
+    messages: list[checks.CheckMessage] = [
+        checks.Error(problem, id="ironrelay.E030") for problem in config_problems()
+    ]
+    transforms = conf.OUTGOING_TRANSFORMS
+    if not isinstance(transforms, (dict, list, tuple)):
+        return [
+            *messages,
+            checks.Error(
+                "IRONRELAY['OUTGOING_TRANSFORMS'] must be a dict of dotted path to label "
+                "(or a list of dotted paths).",
+                id="ironrelay.E031",
+            ),
+        ]
+    for path in transforms:
+        try:
+            load_transform(path)
+        except TransformError as exc:
+            messages.append(
+                checks.Error(f"IRONRELAY['OUTGOING_TRANSFORMS']: {exc}.", id="ironrelay.E031")
+            )
+    return messages
+
+
 def _check_signed_url(name: str, scheme: Any) -> list[checks.CheckMessage]:
     """Warn when a scheme signs the called URL, no 'url' is set and Django may not see it."""
     from ironrelay.signing import UrlSignedScheme
@@ -161,4 +193,5 @@ def register_all() -> None:
     checks.register(check_sources, "ironrelay")
     checks.register(check_schedules, "ironrelay")
     checks.register(check_queues, "ironrelay")
+    checks.register(check_outgoing_options, "ironrelay")
     checks.register(check_sqlite_transactions, "ironrelay", checks.Tags.database)

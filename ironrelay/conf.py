@@ -72,6 +72,14 @@ class RelaySettings:
     ENDPOINT_DISABLE_AFTER_DAYS: float = 5.0  # failing without a success for this long
     SECRET_ROTATION_OVERLAP: float = 86400.0  # seconds an old secret keeps signing
     ENCRYPTION_KEYS: tuple[str, ...] = ()  # Fernet keys; default: derived from SECRET_KEY
+    # {dotted path: label} (or a list of paths): the payload transforms an endpoint may name
+    OUTGOING_TRANSFORMS: dict[str, str] | list[str] = field(default_factory=dict)
+
+    # Event catalog: {"invoice.paid": {"description", "schema", "example", "deprecated"}}
+    EVENT_TYPES: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What send_webhook does with data its event's schema refuses: "error", "warn" or "off";
+    # "" means "error" when DEBUG is on, else "warn" (an event is never lost in production).
+    EVENT_SCHEMA_VALIDATION: str = ""
 
     # Retention (ironrelay_prune)
     RETENTION_DAYS: float = 30.0

@@ -99,6 +99,7 @@ def _parse_allow(allow: tuple[str, ...]) -> tuple[tuple[_Network, ...], frozense
     return tuple(networks), frozenset(names)
 
 
+@lru_cache(maxsize=1024)  # pure: the same URL reads the same way; DNS is asked on every call below
 def parse_target(url: str) -> Target:
     """Read `url` the way urllib3 does; raise BlockedDestination if anything in it is refused."""
     # Parsers disagree about these (urllib.parse drops tabs and reads "\" as part of the host,

@@ -213,9 +213,11 @@ def _read_capped(raw: Any, max_body: int, deadline: float) -> tuple[bytes, bool]
 
 def _decode(data: bytes, content_type: str, *, final: bool) -> str:
     """Decode leniently with the declared charset, else UTF-8."""
-    message = email.message.Message()
-    message["Content-Type"] = content_type
-    encoding = message.get_content_charset() or "utf-8"
+    encoding = "utf-8"
+    if "charset" in content_type.lower():  # parsing the header costs more than a short body
+        message = email.message.Message()
+        message["Content-Type"] = content_type
+        encoding = message.get_content_charset() or "utf-8"
     try:
         b"".decode(encoding)  # refuses unknown names and bytes-to-bytes codecs such as zlib
     except (LookupError, ValueError):

@@ -131,6 +131,7 @@ IRONRELAY = {
     "OUTGOING_MODELS": {
         "testapp.Product": {"events": ["created", "updated", "deleted"]},
         "testapp.Note": {"events": ["created"], "serializer": "tests.testapp.tasks.note_payload"},
+        "testapp.Order": {"events": ["created", "updated", "deleted"], "tenant": "customer"},
     },
     "SOURCES": {
         "test": {"scheme": "none"},

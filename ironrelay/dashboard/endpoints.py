@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from ironrelay import crypto
 from ironrelay.dashboard.access import staff_view
-from ironrelay.dashboard.forms import ENDPOINT_FORM_FIELDS, EndpointForm
+from ironrelay.dashboard.forms import StaffEndpointForm
 from ironrelay.models import Delivery, Endpoint
 
 FORM_TEMPLATE = "ironrelay/dashboard/endpoint_form.html"
@@ -22,7 +22,7 @@ SECRET_COMMAND = "python manage.py ironrelay_endpoint_secret"  # noqa: S105  # n
 @csrf_protect  # even in a project without CsrfViewMiddleware
 @staff_view("ironrelay.add_endpoint")
 def endpoint_add(request: HttpRequest) -> HttpResponse:
-    form = EndpointForm(request.POST if request.method == "POST" else None)
+    form = StaffEndpointForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         endpoint = form.save()
         messages.success(
@@ -40,11 +40,9 @@ def endpoint_add(request: HttpRequest) -> HttpResponse:
 @staff_view("ironrelay.change_endpoint")
 def endpoint_edit(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(Endpoint, pk=pk)
-    form = EndpointForm(request.POST if request.method == "POST" else None, instance=endpoint)
+    form = StaffEndpointForm(request.POST if request.method == "POST" else None, instance=endpoint)
     if form.is_valid():
-        endpoint = form.save(commit=False)
-        # Only the form's fields: the worker updates the failure counters at the same time.
-        endpoint.save(update_fields=[*ENDPOINT_FORM_FIELDS, "updated_at"])
+        endpoint = form.save_changes()
         messages.success(request, f"Endpoint {endpoint} saved.")
         return redirect("ironrelay:endpoint_detail", endpoint.pk)
     context = {

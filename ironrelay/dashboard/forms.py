@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -9,9 +10,12 @@ from django import forms
 from django.apps import apps
 from django.core.exceptions import ValidationError
 
+from ironrelay import crypto
 from ironrelay.conf import get_settings
+from ironrelay.endpoint_options import allowed_transforms, clean_headers
 from ironrelay.models import Endpoint, OutgoingWebhook
-from ironrelay.outgoing.triggers import ACTIONS
+from ironrelay.outgoing.catalog import CatalogError, event_catalog
+from ironrelay.outgoing.model_events import ACTIONS
 
 RECENT_MESSAGES = 1000  # how many of the newest messages lend their event types to the choices
 SEPARATORS = re.compile(r"[\s,]+")
@@ -26,6 +30,8 @@ def known_event_types() -> list[str]:
         except (LookupError, ValueError):
             prefix = label.lower()
         names.update(f"{prefix}.{action}" for action in options.get("events", ACTIONS))
+    with contextlib.suppress(CatalogError):  # a system check names the bad EVENT_TYPES entry
+        names.update(event_catalog())
     for patterns in Endpoint.objects.values_list("event_types", flat=True):
         names.update(p for p in patterns if isinstance(p, str) and pattern_error(p) is None)
     recent = OutgoingWebhook.objects.order_by("-created_at")[:RECENT_MESSAGES]
@@ -117,12 +123,54 @@ class EventTypesField(forms.MultiValueField):
             return True
 
 
-# The endpoint fields the forms edit (and a save writes, leaving the worker's counters alone).
-ENDPOINT_FORM_FIELDS = ["url", "description", "event_types", "max_in_flight", "rate"]
+class CustomHeadersField(forms.CharField):
+    """Headers as "Name: value" lines; a value shown masked and sent back unchanged is kept."""
+
+    widget = forms.Textarea(
+        attrs={
+            "rows": 3,
+            "cols": 60,
+            "class": "vLargeTextField mono",
+            "placeholder": "Authorization: Bearer …",
+            "autocomplete": "off",
+            "spellcheck": "false",
+        }
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 20_000)
+        kwargs.setdefault(
+            "help_text",
+            'Sent with every delivery, one "Name: value" per line (for example the receiver\'s '
+            "own auth header). Stored encrypted and shown masked: leave a masked value as it is "
+            "to keep it.",
+        )
+        super().__init__(**kwargs)
+
+    @staticmethod
+    def masked_text(headers: dict[str, str]) -> str:
+        """Return headers as lines with masked values (what a form shows)."""
+        return "\n".join(f"{name}: {crypto.mask(value)}" for name, value in headers.items())
+
+    def parse(self, text: str, stored: dict[str, str]) -> dict[str, str]:
+        """Return the headers of `text`, a masked value replaced by the stored one."""
+        headers: dict[str, str] = {}
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            name, colon, value = line.partition(":")
+            if not colon:
+                raise ValidationError(f'Line {number}: write "Name: value".')
+            name, value = name.strip(), value.strip()
+            if name in stored and value == crypto.mask(stored[name]):
+                value = stored[name]
+            headers[name] = value
+        return clean_headers(headers)
 
 
 class EndpointForm(forms.ModelForm):
-    """URL, description and event types; the model's validators (SSRF rules) check the URL."""
+    """URL, description, event types and custom headers; the model's validators check the URL."""
 
     url = forms.URLField(
         label="URL",
@@ -132,13 +180,72 @@ class EndpointForm(forms.ModelForm):
         help_text="Where deliveries are POSTed. No credentials: receivers check the signature.",
     )
     event_types = EventTypesField()
+    custom_headers = CustomHeadersField(label="Custom headers")
 
     class Meta:
         model = Endpoint
-        fields = ENDPOINT_FORM_FIELDS
+        fields = ["url", "description", "event_types"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["event_types"]
         if isinstance(field, EventTypesField):  # a subclass may swap the field out
-            field.set_choices(known_event_types())
+            field.set_choices(self.event_type_choices())
+        if "custom_headers" in self.fields and self.instance.headers_encrypted:
+            self.initial["custom_headers"] = CustomHeadersField.masked_text(
+                self.instance.custom_headers
+            )
+
+    def event_type_choices(self) -> list[str]:
+        """Return the event types offered as checkboxes."""
+        return known_event_types()
+
+    def clean_custom_headers(self) -> dict[str, str]:
+        stored = self.instance.custom_headers if self.instance.headers_encrypted else {}
+        return CustomHeadersField().parse(self.cleaned_data.get("custom_headers") or "", stored)
+
+    def save(self, commit: bool = True) -> Endpoint:
+        endpoint = super().save(commit=False)
+        if "custom_headers" in self.cleaned_data:
+            endpoint.custom_headers = self.cleaned_data["custom_headers"]
+        if commit:
+            endpoint.save()
+        return endpoint
+
+    def save_changes(self) -> Endpoint:
+        """Save only the form's fields of an endpoint: the worker writes its counters meanwhile."""
+        endpoint = self.save(commit=False)
+        columns = {field.name for field in Endpoint._meta.concrete_fields}
+        fields = [name for name in self._meta.fields or [] if name in columns]
+        fields.append("updated_at")
+        if "custom_headers" in self.fields:
+            fields.append("headers_encrypted")
+        endpoint.save(update_fields=fields)
+        return endpoint
+
+
+class StaffEndpointForm(EndpointForm):
+    """The staff's endpoint form (dashboard and admin): also the tenant and the transform."""
+
+    class Meta:
+        model = Endpoint
+        fields = [
+            "url",
+            "description",
+            "tenant",
+            "event_types",
+            "transform",
+            "max_in_flight",
+            "rate",
+        ]
+        widgets = {"tenant": forms.TextInput(attrs={"class": "vTextField", "size": 40})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.instance.transform
+        options = {**allowed_transforms()}
+        if current and current not in options:
+            options[current] = f"{current} (no longer allowed)"
+        self.fields["transform"].widget = forms.Select(
+            choices=[("", "none: the event's data as it is"), *options.items()]
+        )

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from ironrelay import crypto
 from ironrelay.conf import get_settings
 from ironrelay.dashboard import internal, stats
 from ironrelay.dashboard.access import staff_view
@@ -35,12 +36,18 @@ WEBHOOK_FILTER = ListFilter(
     time_field="received_at",
 )
 DELIVERY_FILTER = ListFilter(
-    exact={"status": "status", "endpoint": "endpoint_id", "event": "message__event_type"},
+    exact={
+        "status": "status",
+        "endpoint": "endpoint_id",
+        "event": "message__event_type",
+        "tenant": "endpoint__tenant",
+    },
     ids=frozenset({"endpoint"}),
     search=("message__event_type", "message__id", "endpoint__url"),
     time_field="created_at",
 )
-ENDPOINT_FILTER = ListFilter(search=("url", "description"))
+ENDPOINT_FILTER = ListFilter(exact={"tenant": "tenant"}, search=("url", "description"))
+ENDPOINT_CHOICES_MAX = 200  # more endpoints than this: the deliveries filter takes an id
 
 
 @staff_view()
@@ -159,13 +166,19 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
         "endpoint__id",
         "endpoint__url",
         "endpoint__description",
+        "endpoint__tenant",
     )
     deliveries, active = DELIVERY_FILTER.apply(request, deliveries)
+    choices = Endpoint.objects.only("id", "url", "description")
+    if "tenant" in active:
+        choices = choices.filter(tenant=active["tenant"])
+    # Thousands of tenants' endpoints make no menu: the id is typed instead.
+    endpoints = list(choices[: ENDPOINT_CHOICES_MAX + 1])
     context = {
         "page": paginate(request, deliveries.order_by("-id")),
         "active": active,
         "statuses": Delivery.Status.values,
-        "endpoints": Endpoint.objects.only("id", "url", "description"),
+        "endpoints": endpoints if len(endpoints) <= ENDPOINT_CHOICES_MAX else None,
         "section": "deliveries",
     }
     return render(request, "ironrelay/dashboard/delivery_list.html", context)
@@ -210,6 +223,14 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
     return render(request, "ironrelay/dashboard/endpoint_list.html", context)
 
 
+def masked_headers(endpoint: Endpoint) -> dict[str, str] | None:
+    """Return the endpoint's custom headers masked, or None when they cannot be decrypted."""
+    try:
+        return endpoint.masked_headers
+    except crypto.SecretUnreadable:
+        return None
+
+
 @staff_view("ironrelay.view_endpoint")
 def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(Endpoint, pk=pk)
@@ -238,6 +259,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "recent": recent,
         "counts": counts,
         "has_v1a": bool(endpoint.signing_key_encrypted),
+        "headers": masked_headers(endpoint),
         "previous_secrets": len(endpoint.signing_secrets()) - 1,
         "section": "endpoints",
     }

@@ -7,7 +7,7 @@ import ironrelay.tasks.rates
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ironrelay", "0015_trace_context")]
+    dependencies = [("ironrelay", "0016_tenants")]
 
     operations = [
         migrations.CreateModel(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -13,9 +14,11 @@ from django.utils import timezone
 
 from ironrelay import crypto
 from ironrelay.destinations import BlockedDestination, parse_target
+from ironrelay.endpoint_options import clean_headers, validate_transform
 from ironrelay.handlers.registry import event_matches
 from ironrelay.signing import generate_secret
 from ironrelay.tasks.rates import validate_rate
+from ironrelay.tenants import TENANT_MAX_LENGTH, validate_tenant
 
 
 def new_message_id() -> str:
@@ -46,6 +49,11 @@ def validate_endpoint_url(url: str) -> None:
         ) from None
 
 
+def subscribes(patterns: list[str], event_type: str) -> bool:
+    """Return whether any of an endpoint's event-type patterns matches `event_type`."""
+    return any(event_matches(pattern, event_type) for pattern in patterns)
+
+
 class Endpoint(models.Model):
     """A URL that receives signed webhooks for the event types it subscribes to."""
 
@@ -56,6 +64,24 @@ class Endpoint(models.Model):
         default=list, blank=True, help_text='Exact names, prefixes like "shop.order.*", or "*".'
     )
     is_active = models.BooleanField(default=True)
+    tenant = models.CharField(
+        max_length=TENANT_MAX_LENGTH,
+        blank=True,
+        default="",
+        validators=[validate_tenant],
+        help_text="The customer that owns this endpoint (ironrelay.tenant_key), e.g. "
+        '"billing.customer:42". Blank: it receives the events of every tenant.',
+    )
+    # {"name": "value"} as encrypted JSON: often the receiver's own credentials.
+    headers_encrypted = models.TextField(blank=True, default="", editable=False)
+    transform = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        validators=[validate_transform],
+        help_text="Dotted path of a function (event type, data) -> data to send; one of "
+        "IRONRELAY['OUTGOING_TRANSFORMS'].",
+    )
     secret_encrypted = models.TextField(editable=False)
     # [{"secret": <encrypted>, "expires_at": <ISO time>}]: old secrets that still sign.
     previous_secrets = models.JSONField(default=list, blank=True, editable=False)
@@ -83,6 +109,10 @@ class Endpoint(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The fan-out's lookup: tenant IN (key, '') AND is_active.
+            models.Index(fields=["tenant", "is_active"], name="ironrelay_ep_tenant"),
+        ]
 
     def __str__(self) -> str:
         return self.description or self.url
@@ -125,6 +155,23 @@ class Endpoint(models.Model):
     def signing_key(self, value: str) -> None:
         self.signing_key_encrypted = crypto.encrypt(value) if value else ""
 
+    @property
+    def custom_headers(self) -> dict[str, str]:
+        """The headers sent with every delivery, decrypted."""
+        if not self.headers_encrypted:
+            return {}
+        return dict(json.loads(crypto.decrypt(self.headers_encrypted)))
+
+    @custom_headers.setter
+    def custom_headers(self, value: dict[str, str] | None) -> None:
+        cleaned = clean_headers(value)
+        self.headers_encrypted = crypto.encrypt(json.dumps(cleaned)) if cleaned else ""
+
+    @property
+    def masked_headers(self) -> dict[str, str]:
+        """The custom headers with each value masked, for pages and logs."""
+        return {name: crypto.mask(value) for name, value in self.custom_headers.items()}
+
     def signing_secrets(self, now: datetime | None = None) -> list[str]:
         """The primary secret, then rotated-out secrets that have not expired."""
         now = now or timezone.now()
@@ -149,7 +196,7 @@ class Endpoint(models.Model):
 
     def accepts(self, event_type: str) -> bool:
         """Return whether this endpoint subscribes to `event_type`."""
-        return any(event_matches(pattern, event_type) for pattern in self.event_types)
+        return subscribes(self.event_types, event_type)
 
     @property
     def is_limited(self) -> bool:
@@ -163,6 +210,7 @@ class OutgoingWebhook(models.Model):
     id = models.CharField(max_length=40, primary_key=True, default=new_message_id, editable=False)
     event_type = models.CharField(max_length=255)
     payload = models.JSONField()
+    tenant = models.CharField(max_length=TENANT_MAX_LENGTH, blank=True, default="")  # "" = none
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -170,6 +218,7 @@ class OutgoingWebhook(models.Model):
         indexes = [
             models.Index(fields=["created_at"], name="ironrelay_out_created"),
             models.Index(fields=["event_type", "created_at"], name="ironrelay_out_event"),
+            models.Index(fields=["tenant", "created_at"], name="ironrelay_out_tenant"),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from datetime import datetime, timedelta
@@ -16,9 +15,9 @@ from ironrelay import http, tracing
 from ironrelay.conf import get_settings
 from ironrelay.metrics import counters
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint, Task
-from ironrelay.outgoing import records
+from ironrelay.outgoing import batch, records
+from ironrelay.outgoing.request import RequestError, build_request
 from ironrelay.signals import endpoint_disabled
-from ironrelay.signing import sign_standard
 from ironrelay.tasks import queue
 from ironrelay.tasks.decorator import TaskFunction, task
 from ironrelay.tasks.rates import ENDPOINT_KEY_PREFIX
@@ -26,47 +25,28 @@ from ironrelay.tasks.rates import ENDPOINT_KEY_PREFIX
 logger = logging.getLogger("ironrelay.outgoing")
 
 
-def message_body(delivery: Delivery) -> bytes:
-    """Return the JSON body every endpoint gets for the delivery's message."""
-    message = delivery.message
-    document = {
-        "type": message.event_type,
-        "timestamp": message.created_at.isoformat().replace("+00:00", "Z"),
-        "data": message.payload,
-    }
-    return json.dumps(document, separators=(",", ":")).encode()
-
-
-def signed_headers(delivery: Delivery, body: bytes, now: datetime) -> dict[str, str]:
-    """Return Standard Webhooks headers: v1 for every live secret, v1a when a key is set."""
-    endpoint = delivery.endpoint
-    timestamp = int(now.timestamp())
-    keys = [endpoint.signing_key] if endpoint.signing_key else []
-    return {
-        "Content-Type": "application/json",
-        "webhook-id": delivery.message_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign_standard(
-            delivery.message_id, timestamp, body, endpoint.signing_secrets(now), keys
-        ),
-    }
-
-
-@task(max_attempts=3)  # covers crashes; HTTP failures follow OUTGOING_RETRY_SCHEDULE below
+# max_attempts covers crashes; HTTP failures follow OUTGOING_RETRY_SCHEDULE below. Each claimed
+# batch's deliveries are read together (three queries) before its tasks run.
+@task(max_attempts=3, prepare=batch.load)
 def deliver(message_id: str, endpoint_id: int, manual: bool = False) -> str:
     """Make one delivery attempt (the task every delivery attempt is)."""
-    try:
-        delivery = Delivery.objects.select_related("message", "endpoint").get(
-            message_id=message_id, endpoint_id=endpoint_id
-        )
-    except Delivery.DoesNotExist:
-        return "delivery deleted (with its endpoint or message): nothing to send"
+    loaded = batch.take(message_id, endpoint_id)
+    if loaded is None:
+        try:
+            delivery = Delivery.objects.select_related("message", "endpoint").get(
+                message_id=message_id, endpoint_id=endpoint_id
+            )
+        except Delivery.DoesNotExist:
+            return "delivery deleted (with its endpoint or message): nothing to send"
+        signer = None
+    else:
+        delivery, signer = loaded.delivery, loaded.signer
     if delivery.status == Delivery.Status.DELIVERED:
         return "already delivered"
     if not delivery.endpoint.is_active:
         _finish(delivery, Delivery.Status.FAILED, error="endpoint is disabled")
         return "endpoint disabled"
-    result, record = attempt(delivery)
+    result, record = attempt(delivery, signer)
     if result.ok:
         _count(delivery, "delivered")
         _finish(delivery, Delivery.Status.DELIVERED, save=False)
@@ -87,12 +67,12 @@ def delivery_task(endpoint: Endpoint, **options: object) -> TaskFunction:
     return deliver.using(**options)
 
 
-def attempt(delivery: Delivery) -> tuple[http.HttpResult, DeliveryAttempt]:
+def attempt(
+    delivery: Delivery, signer: batch.EndpointSigner | None = None
+) -> tuple[http.HttpResult, DeliveryAttempt]:
     """POST the message once; return what happened and its attempt record, not yet saved."""
     conf = get_settings()
     now = timezone.now()
-    body = message_body(delivery)
-    headers = signed_headers(delivery, body, now)
     number = delivery.attempts + 1
     attributes = {
         "ironrelay.endpoint.id": delivery.endpoint_id,
@@ -100,15 +80,24 @@ def attempt(delivery: Delivery) -> tuple[http.HttpResult, DeliveryAttempt]:
         "ironrelay.delivery.attempt": number,
     }
     with tracing.span("ironrelay.deliver", **attributes) as span:
-        result = http.post(
-            delivery.endpoint.url,
-            body,
-            headers,
-            connect_timeout=conf.OUTGOING_CONNECT_TIMEOUT,
-            read_timeout=conf.OUTGOING_READ_TIMEOUT,
-            allow=conf.OUTGOING_ALLOW,
-            max_body=conf.OUTGOING_RESPONSE_MAX_CHARS,
-        )
+        try:
+            body, headers, recorded = build_request(delivery, now, signer)
+        except RequestError as exc:
+            # Recorded as a failed attempt that sent nothing; retried on the schedule (a fix
+            # deployed meanwhile is picked up).
+            result = http.HttpResult(None, {}, "", 0.0, str(exc))
+            recorded = {}
+        else:
+            result = http.post(
+                delivery.endpoint.url,
+                body,
+                headers,
+                connect_timeout=conf.OUTGOING_CONNECT_TIMEOUT,
+                read_timeout=conf.OUTGOING_READ_TIMEOUT,
+                allow=conf.OUTGOING_ALLOW,
+                max_body=conf.OUTGOING_RESPONSE_MAX_CHARS,
+            )
+            recorded = {**recorded, "User-Agent": http.USER_AGENT}
         if result.status_code is not None:
             tracing.set_attribute(span, "http.response.status_code", result.status_code)
         if not result.ok:
@@ -118,7 +107,7 @@ def attempt(delivery: Delivery) -> tuple[http.HttpResult, DeliveryAttempt]:
         number=number,
         at=now,
         url=delivery.endpoint.url,
-        request_headers={**headers, "User-Agent": http.USER_AGENT},
+        request_headers=recorded,
         status_code=result.status_code,
         response_headers=result.headers,
         response_body=result.body,

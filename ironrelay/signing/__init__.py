@@ -29,7 +29,7 @@ from .sendgrid import SendGridScheme
 from .shopify import ShopifyScheme
 from .slack import SlackScheme
 from .square import SquareScheme
-from .standard import StandardScheme, sign_standard
+from .standard import StandardScheme, StandardSigner, sign_standard
 from .standard_keys import generate_ed25519_keypair, generate_secret
 from .stripe import StripeScheme
 from .svix_aliases import ClerkScheme, ResendScheme, SvixScheme
@@ -64,6 +64,7 @@ __all__ = [
     "SlackScheme",
     "SquareScheme",
     "StandardScheme",
+    "StandardSigner",
     "StripeScheme",
     "SvixScheme",
     "TimestampOutOfTolerance",

@@ -51,15 +51,29 @@ def sign_standard(
     private_keys: Sequence[str] = (),
 ) -> str:
     """Return a webhook-signature value: one v1 entry per secret, then one v1a per private key."""
-    if not msg_id:
-        raise ValueError("msg_id must not be empty")
-    secrets = check_text_list(secrets, label="secrets")
-    private_keys = check_text_list(private_keys, label="private_keys")
-    if not secrets and not private_keys:
-        raise ValueError("sign_standard needs at least one secret or private key")
-    keys = [decode_secret(s, label=f"secrets[{i}]") for i, s in enumerate(secrets)]
-    signers = [load_private_key(k, label=f"private_keys[{i}]") for i, k in enumerate(private_keys)]
-    return _signature_header(signed_content(msg_id, str(timestamp), body), keys, signers)
+    return StandardSigner(secrets, private_keys).sign(msg_id, timestamp, body)
+
+
+class StandardSigner:
+    """Sign many messages with the same secrets and keys, decoded and loaded once."""
+
+    def __init__(self, secrets: Sequence[str], private_keys: Sequence[str] = ()) -> None:
+        secrets = check_text_list(secrets, label="secrets")
+        private_keys = check_text_list(private_keys, label="private_keys")
+        if not secrets and not private_keys:
+            raise ValueError("sign_standard needs at least one secret or private key")
+        self._keys = [decode_secret(s, label=f"secrets[{i}]") for i, s in enumerate(secrets)]
+        self._signers = [
+            load_private_key(k, label=f"private_keys[{i}]") for i, k in enumerate(private_keys)
+        ]
+
+    def sign(self, msg_id: str, timestamp: int, body: bytes) -> str:
+        """Return the webhook-signature value of one message: v1 entries, then v1a entries."""
+        if not msg_id:
+            raise ValueError("msg_id must not be empty")
+        return _signature_header(
+            signed_content(msg_id, str(timestamp), body), self._keys, self._signers
+        )
 
 
 def parse_signature_header(value: str) -> tuple[list[bytes], list[bytes]]:

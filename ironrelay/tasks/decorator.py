@@ -69,6 +69,9 @@ class TaskFunction:
     concurrency: int | None = None
     concurrency_key: str | None = None
     rate: str | None = None
+    # Called by the worker with the tasks of each claimed batch that call this function, before
+    # they run: to read what they need in one query rather than one per task.
+    prepare: Callable[[Sequence[Task]], None] | None = None
 
     def __post_init__(self) -> None:
         if self.delay is not None and self.run_after is not None:

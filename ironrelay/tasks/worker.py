@@ -113,6 +113,24 @@ def _failure(task: Task, exc: BaseException, started_at: datetime, *, permanent:
     )
 
 
+def _prepare(tasks: Sequence[Task]) -> None:
+    """Let each task function with a prepare hook read what its claimed tasks share, at once."""
+    calls: dict[str, list[Task]] = {}
+    for task in tasks:
+        calls.setdefault(task.task_path, []).append(task)
+    for path, group in calls.items():
+        try:
+            prepare = get_task(path).prepare
+        except TaskNotFound:
+            continue  # its tasks fail when they run, with this error
+        if prepare is None:
+            continue
+        try:
+            prepare(group)
+        except Exception:  # each task reads what it needs on its own when it runs
+            logger.exception("Preparing %s task(s) of %s failed", len(group), path)
+
+
 class Worker:
     """One worker process: a claiming loop in the main thread and a pool of task threads."""
 
@@ -319,6 +337,7 @@ class Worker:
         tasks = self._claim_limited(wanted) if time.monotonic() >= self._next_flow_claim else []
         if len(tasks) < wanted:
             tasks += claim.claim_batch(self.id, self.queues, wanted - len(tasks))
+        _prepare(tasks)
         for task in tasks:
             entry = _Running(task=task)
             self._running[task.id] = entry

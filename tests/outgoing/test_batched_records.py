@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -142,3 +142,14 @@ def test_deliveries_to_one_endpoint_share_one_kept_alive_connection(receiver, dr
     requests = receiver.wait_for(6)
     assert len({r.client_port for r in requests}) == 1  # one TCP connection for all six
     assert Delivery.objects.filter(status="delivered").count() == 6
+
+
+def test_write_successes_failing_inside_a_transaction_leaves_it_usable():
+    [bad] = _successes(1)
+    [kept] = _successes(1)
+    bad.attempt.number = -1  # out of the column's range: refused
+    with transaction.atomic():
+        with pytest.raises(DatabaseError):
+            write_successes([bad])
+        write_successes([kept])  # the same transaction goes on
+    assert list(DeliveryAttempt.objects.values_list("delivery_id", flat=True)) == [kept.delivery.pk]

@@ -17,6 +17,7 @@ from ironrelay.signing import (
     MalformedSignature,
     MissingSignature,
     StandardScheme,
+    StandardSigner,
     generate_ed25519_keypair,
     generate_secret,
     sign_standard,
@@ -241,3 +242,20 @@ def test_standard_bad_key_raises_value_error_without_echoing_it(
 def test_standard_scheme_without_secret_or_public_key_raises_value_error() -> None:
     with pytest.raises(ValueError, match="needs at least one secret"):
         StandardScheme(private_keys=[PRIVATE_KEYS[0]])
+
+
+def test_standard_signer_signs_many_messages_as_sign_standard_does() -> None:
+    signer = StandardSigner([SECRET, STANDARD_SECRETS[2]], [PRIVATE_KEYS[0]])
+    for n, body in enumerate([BODY, b"{}", "é".encode()]):
+        msg_id = f"{MSG_ID}{n}"
+        expected = sign_standard(
+            msg_id, T + n, body, [SECRET, STANDARD_SECRETS[2]], [PRIVATE_KEYS[0]]
+        )
+        assert signer.sign(msg_id, T + n, body) == expected
+
+
+def test_standard_signer_refuses_no_keys_and_an_empty_msg_id() -> None:
+    with pytest.raises(ValueError, match="at least one secret"):
+        StandardSigner([])
+    with pytest.raises(ValueError, match="msg_id"):
+        StandardSigner([SECRET]).sign("", T, BODY)

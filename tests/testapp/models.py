@@ -30,3 +30,28 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Customer(models.Model):
+    """A SaaS customer: the tenant that owns endpoints and the events of its orders."""
+
+    name = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Order(models.Model):
+    """A model whose events belong to its customer (OUTGOING_MODELS 'tenant': 'customer')."""
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        PAID = "paid"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    total = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    note = models.TextField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"order {self.pk}"
