@@ -30,15 +30,21 @@ def three_workers(start_worker: Any) -> None:
 
 def test_concurrency_one_key_never_runs_twice_at_once(start_worker, tmp_path: Path):
     log = tmp_path / "intervals.txt"
-    calls = [((order, str(log)), {"hold": 0.05}) for _ in range(8) for order in (1, 2, 3)]
-    three_workers(start_worker)
+    orders = range(1, 9)
+    # A key's tasks are next to each other in claim order: without the limit they would run
+    # side by side.
+    calls = [((order, str(log)), {"hold": 0.05}) for order in orders for _ in range(3)]
+    # Each worker holds at most 3 tasks (2 threads + 1 claimed ahead): 8 keys need all three.
+    for _ in range(3):
+        start_worker("--concurrency", "2", "--batch-size", "1")
+    assert wait_until(lambda: Worker.objects.count() == 3, timeout=60)
     process_order.bulk_defer(calls)
     assert wait_until(lambda: Task.objects.filter(status="success").count() == 24, timeout=120)
     runs: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for line in log.read_text().splitlines():
         order, start, end = line.split()
         runs[order].append((float(start), float(end)))
-    assert sorted(runs) == ["1", "2", "3"] and all(len(r) == 8 for r in runs.values())
+    assert sorted(runs) == [str(n) for n in orders] and all(len(r) == 3 for r in runs.values())
     for order, intervals in runs.items():
         intervals.sort()
         for (_, end), (start, _) in itertools.pairwise(intervals):
