@@ -183,7 +183,7 @@ def check_queues(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
     try:
         queue_limits(configured)
     except Exception as exc:
-        return [checks.Error(str(exc), id="ironrelay.E010")]
+        return [checks.Error(str(exc), id="ironrelay.E050")]
     return []
 
 

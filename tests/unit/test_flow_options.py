@@ -53,7 +53,7 @@ def test_bad_queue_settings_name_the_entry(config, named):
 def test_system_check_reports_bad_queue_settings():
     with override_settings(IRONRELAY={"QUEUES": {"emails": {"rate": "fast"}}}):
         [message] = check_queues()
-    assert message.id == "ironrelay.E010" and "emails" in message.msg
+    assert message.id == "ironrelay.E050" and "emails" in message.msg
     with override_settings(IRONRELAY={"QUEUES": {"emails": {"rate": "1/s"}}}):
         assert check_queues() == []
 
