@@ -25,15 +25,17 @@ from ironrelay.models import (
     Delivery,
     DeliveryAttempt,
     Endpoint,
+    FlowLimit,
     HandlerRun,
     IncomingWebhook,
     OutgoingWebhook,
+    Queue,
     Task,
     Worker,
 )
 from ironrelay.outgoing import delivery as outgoing
 from ironrelay.prettyjson import pretty
-from ironrelay.tasks import queue
+from ironrelay.tasks import queue, queues
 from ironrelay.tasks.errors import NotCancellable
 
 
@@ -198,6 +200,59 @@ class WorkerAdmin(ReadOnlyAdmin):
         return timezone.now() - obj.last_heartbeat < lease
 
 
+@admin.register(Queue)
+class QueueAdmin(CraftedInputAdmin):
+    """Paused queues (a queue without a row runs); add one by name to pause it before use."""
+
+    list_display = ("name", "paused", "paused_at", "limits")
+    list_filter = ("paused",)
+    search_fields = ("name",)
+    fields = ("name", "paused", "paused_at")
+    readonly_fields = ("paused_at",)
+    actions = ("pause_queues", "resume_queues")
+
+    @admin.display(description="limits (IRONRELAY['QUEUES'])")
+    def limits(self, obj: Queue) -> str:
+        config = get_settings().QUEUES.get(obj.name) or {}
+        return ", ".join(f"{key} {value}" for key, value in sorted(config.items())) or "-"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+        return ("name", "paused_at") if obj else ("paused_at",)
+
+    def save_model(self, request: HttpRequest, obj: Queue, form: Any, change: bool) -> None:
+        # Through the queue manager, so paused_at and the log follow the switch.
+        if obj.paused:
+            queues.pause(obj.name)
+        elif change:
+            queues.resume(obj.name)
+        else:
+            super().save_model(request, obj, form, change)
+
+    def _switch(self, request: HttpRequest, queryset: QuerySet[Queue], pause: bool) -> None:
+        names = list(queryset.values_list("name", flat=True))
+        switch = queues.pause if pause else queues.resume
+        done = sum(switch(name) for name in names)
+        verb, why = ("Paused", "already paused") if pause else ("Resumed", "not paused")
+        self.message_user(request, f"{verb} {done} queue(s){skipped(len(names) - done, why)}.")
+
+    @admin.action(permissions=["change"], description="Pause selected queues")
+    def pause_queues(self, request: HttpRequest, queryset: QuerySet[Queue]) -> None:
+        self._switch(request, queryset, pause=True)
+
+    @admin.action(permissions=["change"], description="Resume selected queues")
+    def resume_queues(self, request: HttpRequest, queryset: QuerySet[Queue]) -> None:
+        self._switch(request, queryset, pause=False)
+
+
+@admin.register(FlowLimit)
+class FlowLimitAdmin(ReadOnlyAdmin):
+    """The shared state of rate limits and concurrency keys (written by the claim only)."""
+
+    list_display = ("key", "next_at")
+    search_fields = ("key",)
+    fields = list_display
+
+
 # -- incoming webhooks -----------------------------------------------------------------------------
 
 
@@ -271,16 +326,17 @@ class EndpointAdmin(CraftedInputAdmin):
         "event_types",
         "transform",
         "custom_headers",
+        ("max_in_flight", "rate"),
         "is_active",
         ("masked_secret", "old_secrets_expire"),
         ("created_at", "updated_at"),
         ("consecutive_failures", "failing_since"),
         ("disabled_reason", "disabled_at"),
     )
-    EDITABLE = 7  # the first fields; the others are read-only
+    EDITABLE = 8  # the first fields; the others are read-only
     EDITED = [
         *("url", "description", "tenant", "event_types", "transform"),
-        *("headers_encrypted", "updated_at"),
+        *("max_in_flight", "rate", "headers_encrypted", "updated_at"),
     ]
     readonly_fields = flatten(fields[EDITABLE:])
     form = StaffEndpointForm  # the dashboard's: event types ticked or typed, not JSON

@@ -189,11 +189,27 @@ def check_schedules(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
     return messages
 
 
+def check_queues(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Report IRONRELAY["QUEUES"] entries whose rate or concurrency cannot be read."""
+    from ironrelay.tasks.rates import queue_limits
+
+    try:
+        configured = RelaySettings.from_django().QUEUES
+    except Exception:
+        return []  # check_settings reports it
+    try:
+        queue_limits(configured)
+    except Exception as exc:
+        return [checks.Error(str(exc), id="ironrelay.E050")]
+    return []
+
+
 def register_all() -> None:
     """Register IronRelay's checks with Django."""
     checks.register(check_settings, "ironrelay")
     checks.register(check_sources, "ironrelay")
     checks.register(check_schedules, "ironrelay")
+    checks.register(check_queues, "ironrelay")
     checks.register(check_outgoing_options, "ironrelay")
     checks.register(check_portal, "ironrelay")
     checks.register(check_sqlite_transactions, "ironrelay", checks.Tags.database)

@@ -39,6 +39,8 @@ class RelaySettings:
     WORKER_HEARTBEAT_INTERVAL: float = 10.0
     WORKER_LEASE: float = 60.0  # a worker silent this long is dead; its tasks go back to pending
     WORKER_PROGRESS_EVERY: int = 1000  # log a progress line every N finished tasks
+    # Flow control: {"emails": {"rate": "100/m", "concurrency": 5}} (ironrelay.tasks.flow)
+    QUEUES: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # Schedules (ironrelay.tasks.scheduler; every worker runs one unless --no-schedules)
     SCHEDULES: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
-from ironrelay.models import Delivery, IncomingWebhook, OutgoingWebhook, ScheduleRun, Task
+from ironrelay.models import (
+    Delivery,
+    FlowLimit,
+    IncomingWebhook,
+    OutgoingWebhook,
+    ScheduleRun,
+    Task,
+)
 
 
 def finished_before(cutoff: datetime) -> list[QuerySet]:
@@ -26,7 +34,21 @@ def finished_before(cutoff: datetime) -> list[QuerySet]:
         # A schedule's record of a past slot: next_run only moves forward, so an old slot's
         # unique key has nothing left to guard.
         ScheduleRun.objects.filter(slot__lt=cutoff),
+        _idle_limits(cutoff),
     ]
+
+
+def _idle_limits(cutoff: datetime) -> QuerySet:
+    """Return flow-control rows nothing needs: keys no waiting or running task has, old rates."""
+    active = (
+        Task.objects.filter(status__in=[Task.Status.PENDING, Task.Status.RUNNING])
+        .exclude(flow_key="")
+        .annotate(limit_key=Concat(Value("key:"), F("flow_key"), output_field=CharField()))
+        .values("limit_key")
+    )
+    # A row deleted while a claim wants it is made again by the next claim.
+    unused_keys = Q(key__startswith="key:") & ~Q(key__in=active)
+    return FlowLimit.objects.filter(unused_keys | Q(key__startswith="rate:", next_at__lt=cutoff))
 
 
 def prune(days: float, *, dry_run: bool = False) -> dict[str, int]:

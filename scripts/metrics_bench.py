@@ -4,8 +4,9 @@ Usage: python scripts/metrics_bench.py [--db postgres|sqlite|mysql] [--tasks 100
            [--pending 10000,1000000] [--scrapes 20]
 
 For each --pending figure, the scratch table holds --tasks rows: that many pending (due, spread
-over three queues) and the rest finished; plus 50 endpoints, 4 live workers and 300 counter
-series. A scrape is what the metrics view does: collect every family and render the text format.
+over three queues) and the rest finished; plus 50 endpoints, 4 live workers, 300 counter series
+and 50 schedules, each with its last task among the 1M. A scrape is what the metrics view does:
+collect every family and render the text format.
 Printed per case: queries per scrape; median and max milliseconds of --scrapes runs (after one
 warm-up scrape) of collect() alone (the database reads) and of the whole scrape (collect and
 render the text format, which prometheus_client does); the text's size.
@@ -100,7 +101,7 @@ def _truncate(vendor: str) -> None:
 def others() -> None:
     """Add endpoints, live workers and counter series, as a busy project has."""
     from ironrelay.metrics import counters
-    from ironrelay.models import Endpoint, Worker
+    from ironrelay.models import Endpoint, Schedule, Worker
 
     Endpoint.objects.bulk_create(
         [Endpoint(url=f"https://hooks.example.com/{i}", secret_encrypted="x") for i in range(50)]
@@ -112,6 +113,19 @@ def others() -> None:
         counters.add(counters.TASK_RETRIES, labels, 3)
         counters.add(counters.TASK_DURATION_BUCKET, {**labels, "le": "0.1"}, 1000)
     counters.flush(force=True)
+    Schedule.objects.bulk_create(
+        [Schedule(name=f"s{i}", task_path="shop.tasks.work", every=60) for i in range(50)]
+    )
+
+
+def point_schedules_at_tasks() -> None:
+    """Give each schedule a last task in the freshly filled table (its newest rows)."""
+    from ironrelay.models import Schedule, Task
+
+    newest = Task.objects.order_by("-id").values_list("id", flat=True)[:50]
+    schedules = Schedule.objects.order_by("id").values_list("id", flat=True)
+    for schedule_id, task_id in zip(schedules, newest, strict=True):
+        Schedule.objects.filter(pk=schedule_id).update(last_task_id=task_id)
 
 
 def scrape_costs(scrapes: int) -> tuple[int, list[float], list[float], int]:
@@ -131,8 +145,8 @@ def scrape_costs(scrapes: int) -> tuple[int, list[float], list[float], int]:
     registry.register(collector)
     with CaptureQueriesContext(connection) as queries:
         text = prometheus_client.generate_latest(registry)
-    if b"ironrelay_queue_pending" not in text:
-        raise SystemExit("the scrape did not report queue depth")
+    if b"ironrelay_queue_pending" not in text or b"ironrelay_schedule_lag_seconds" not in text:
+        raise SystemExit("the scrape did not report queue depth and schedule lag")
     collects, totals = [], []
     for _ in range(scrapes):
         started = time.perf_counter()
@@ -167,6 +181,7 @@ def main() -> None:
         rows = []
         for pending in pendings:
             seconds = fill(args.db, args.tasks, pending)
+            point_schedules_at_tasks()
             queries, collects, totals, size = scrape_costs(args.scrapes)
             rows.append(
                 [

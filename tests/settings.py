@@ -124,6 +124,8 @@ IRONRELAY = {
     "RETRY_JITTER": 0.0,
     "WORKER_POLL_INTERVAL": 0.05,
     "OUTGOING_ALLOW": ["127.0.0.1/32"],
+    # Flow control: tests/integration/test_flow_claim.py and tests/acceptance/test_flow_limits.py
+    "QUEUES": {"throttled": {"rate": "10/s", "concurrency": 2}},
     "OUTGOING_RETRY_SCHEDULE": [0.01, 0.01, 0.01],
     "OUTGOING_RETRY_JITTER": 0,
     "PORTAL_TENANT": "tests.portal.tenants.tenant_for",

@@ -17,7 +17,7 @@ from ironrelay.dashboard.filters import clean_ids
 from ironrelay.handlers import dispatch
 from ironrelay.models import Delivery, Endpoint, IncomingWebhook, Schedule, Task
 from ironrelay.outgoing import delivery as outgoing
-from ironrelay.tasks import queue, schedule_manager
+from ironrelay.tasks import queue, queues, schedule_manager
 from ironrelay.tasks.errors import NotCancellable
 
 
@@ -180,3 +180,33 @@ def schedule_pause(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_view("ironrelay.change_schedule")
 def schedule_resume(request: HttpRequest, pk: int) -> HttpResponse:
     return _schedule_action(request, pk, schedule_manager.resume, "resumed", "was not paused")
+
+
+def _queue_switch(request: HttpRequest, name: str, pause: bool) -> HttpResponse:
+    try:
+        changed = queues.pause(name) if pause else queues.resume(name)
+    except queues.QueueNameError as exc:
+        messages.error(request, str(exc))
+    else:
+        if changed and pause:
+            messages.success(request, f"Queue {name} is paused: workers claim none of its tasks.")
+        elif changed:
+            messages.success(request, f"Queue {name} is running again.")
+        else:
+            state = "paused" if pause else "running"
+            messages.warning(request, f"Queue {name} was already {state}: nothing was changed.")
+    return _back(request, reverse("ironrelay:queue_list"))
+
+
+@require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
+@staff_view("ironrelay.change_queue")
+def queue_pause(request: HttpRequest, name: str) -> HttpResponse:
+    return _queue_switch(request, name, pause=True)
+
+
+@require_POST
+@csrf_protect  # even in a project without CsrfViewMiddleware
+@staff_view("ironrelay.change_queue")
+def queue_resume(request: HttpRequest, name: str) -> HttpResponse:
+    return _queue_switch(request, name, pause=False)

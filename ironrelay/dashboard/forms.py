@@ -233,7 +233,15 @@ class StaffEndpointForm(EndpointForm):
 
     class Meta:
         model = Endpoint
-        fields = ["url", "description", "tenant", "event_types", "transform"]
+        fields = [
+            "url",
+            "description",
+            "tenant",
+            "event_types",
+            "transform",
+            "max_in_flight",
+            "rate",
+        ]
         widgets = {"tenant": forms.TextInput(attrs={"class": "vTextField", "size": 40})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -23,6 +23,7 @@ from ironrelay.models import (
     Task,
 )
 from ironrelay.prettyjson import pretty
+from ironrelay.tasks import queues
 
 TASK_FILTER = ListFilter(
     exact={"status": "status", "queue": "queue_name", "task": "task_path"},
@@ -60,6 +61,13 @@ def summary_json(request: HttpRequest) -> JsonResponse:
     """Serve the status counts the pages poll to refresh themselves (of the lists one may view)."""
     counts = stats.summary(stats.visible_panels(request.user))
     return JsonResponse({"at": timezone.now().isoformat(), **counts})
+
+
+@staff_view("ironrelay.view_queue")
+def queue_list(request: HttpRequest) -> HttpResponse:
+    """Show every queue: paused or running, its backlog and its limits."""
+    context = {"queues": queues.overview(), "section": "queues"}
+    return render(request, "ironrelay/dashboard/queue_list.html", context)
 
 
 @staff_view("ironrelay.view_task")

@@ -1,15 +1,16 @@
 """A Prometheus collector that reads IronRelay's state and counters from the database.
 
 Every scrape costs the same five queries whatever the tables hold: queue counts (grouped, on the
-claim index, so they read pending and running rows only), live workers, endpoints, and the
-counters table, whose size is the number of series, not of tasks.
+claim index, so they read pending and running rows only), live workers, endpoints, active
+schedules (with their last task's status by primary key), and the counters table, whose size is
+the number of series, not of tasks.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import DatabaseError
@@ -43,16 +44,6 @@ COUNTERS = {
     ),
 }
 
-# Sources of extra families, e.g. schedule lag once schedules exist: each is called at every
-# scrape and yields Metric objects (keep each to a bounded number of queries).
-EXTRA_FAMILIES: list[Callable[[], Iterable[Metric]]] = []
-
-
-def add_family_source(source: Callable[[], Iterable[Metric]]) -> None:
-    """Have every scrape also yield the families `source` returns (e.g. schedule lag)."""
-    if source not in EXTRA_FAMILIES:
-        EXTRA_FAMILIES.append(source)
-
 
 class IronRelayCollector(Collector):
     """Yield IronRelay's metrics, read from the database at scrape time."""
@@ -69,8 +60,6 @@ class IronRelayCollector(Collector):
         up = _up_family()
         try:
             families = [*_read_state(), *_read_counters()]
-            for source in EXTRA_FAMILIES:
-                families.extend(source())
         except DatabaseError as exc:
             logger.warning("Metrics scrape could not read the database: %s", exc)
             up.add_metric([], 0)
@@ -110,11 +99,22 @@ def _state_families() -> list[GaugeMetricFamily]:
             "Deliveries in a row that gave up.",
             labels=["endpoint"],
         ),
+        GaugeMetricFamily(
+            PREFIX + "schedule_lag_seconds",
+            "How far an enabled, unpaused schedule is behind its next slot.",
+            labels=["schedule"],
+        ),
+        GaugeMetricFamily(
+            PREFIX + "schedule_last_run_failed",
+            "1 if the task of the schedule's newest run failed for good.",
+            labels=["schedule"],
+        ),
     ]
 
 
 def _read_state() -> list[GaugeMetricFamily]:
-    pending, due, running, age, workers, active, failing, failures = _state_families()
+    families = _state_families()
+    pending, due, running, age, workers, active, failing, failures, lag, last_failed = families
     for q in readings.queues():
         pending.add_metric([q.name], q.pending)
         due.add_metric([q.name], q.due)
@@ -126,7 +126,10 @@ def _read_state() -> list[GaugeMetricFamily]:
         active.add_metric(label, 1 if e.active else 0)
         failing.add_metric(label, 1 if e.failing else 0)
         failures.add_metric(label, e.consecutive_failures)
-    return [pending, due, running, age, workers, active, failing, failures]
+    for schedule in readings.schedules():
+        lag.add_metric([schedule.name], schedule.lag)
+        last_failed.add_metric([schedule.name], 1 if schedule.last_run_failed else 0)
+    return families
 
 
 def _counter_families() -> list[CounterMetricFamily]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ironrelay.conf import get_settings
-from ironrelay.models import Endpoint, Task, Worker
+from ironrelay.models import Endpoint, Schedule, Task, Worker
 
 
 @dataclass(frozen=True)
@@ -85,4 +85,34 @@ def endpoints() -> list[EndpointReading]:
     return [
         EndpointReading(pk, active, failures, since is not None)
         for pk, active, failures, since in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ScheduleReading:
+    """How far an active schedule is behind its next slot, and how its last run ended."""
+
+    name: str
+    lag: float  # seconds since next_run passed; 0 while it is in the future (or unset)
+    last_run_failed: bool  # the task of its newest run ended failed (no attempt left)
+
+
+def schedules(now: datetime | None = None) -> list[ScheduleReading]:
+    """Return each enabled, unpaused schedule's lag and last outcome (one query; few rows)."""
+    now = now or timezone.now()
+    # last_task_id is a plain column (the task may be pruned): a subquery on the task's primary key.
+    last_status = Task.objects.filter(pk=OuterRef("last_task_id")).values("status")[:1]
+    rows = (
+        Schedule.objects.filter(enabled=True, paused=False)
+        .annotate(last_status=Subquery(last_status))
+        .order_by("name")
+        .values_list("name", "next_run", "last_status")
+    )
+    return [
+        ScheduleReading(
+            name,
+            lag=0.0 if next_run is None else max((now - next_run).total_seconds(), 0.0),
+            last_run_failed=status == Task.Status.FAILED,
+        )
+        for name, next_run, status in rows
     ]

@@ -1,5 +1,6 @@
 """IronRelay's models: the task queue, workers, schedules, and incoming and outgoing webhooks."""
 
+from ironrelay.models.flow import FlowLimit, Queue
 from ironrelay.models.incoming import HandlerRun, IncomingWebhook
 from ironrelay.models.metrics import AlertSent, MetricCounter
 from ironrelay.models.outgoing import Delivery, DeliveryAttempt, Endpoint, OutgoingWebhook
@@ -11,10 +12,12 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Endpoint",
+    "FlowLimit",
     "HandlerRun",
     "IncomingWebhook",
     "MetricCounter",
     "OutgoingWebhook",
+    "Queue",
     "Schedule",
     "ScheduleRun",
     "Task",

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from ironrelay.destinations import BlockedDestination, parse_target
 from ironrelay.endpoint_options import clean_headers, validate_transform
 from ironrelay.handlers.registry import event_matches
 from ironrelay.signing import generate_secret
+from ironrelay.tasks.rates import validate_rate
 from ironrelay.tenants import TENANT_MAX_LENGTH, validate_tenant
 
 
@@ -90,6 +92,20 @@ class Endpoint(models.Model):
     failing_since = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=255, blank=True, default="")
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # Flow control, enforced by the claim across every worker (ironrelay.tasks.flow).
+    max_in_flight = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Deliveries to this endpoint running at once, over all workers (empty: none).",
+    )
+    rate = models.CharField(
+        max_length=20,
+        blank=True,
+        default="",
+        validators=[validate_rate],
+        help_text='Deliveries started per period, spaced evenly: "10/s", "100/m" (empty: none).',
+    )
 
     class Meta:
         ordering = ["id"]
@@ -181,6 +197,11 @@ class Endpoint(models.Model):
     def accepts(self, event_type: str) -> bool:
         """Return whether this endpoint subscribes to `event_type`."""
         return subscribes(self.event_types, event_type)
+
+    @property
+    def is_limited(self) -> bool:
+        """Return whether deliveries to this endpoint wait for a concurrency or rate slot."""
+        return bool(self.max_in_flight or self.rate)
 
 
 class OutgoingWebhook(models.Model):

@@ -40,6 +40,9 @@ class Task(models.Model):
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     # W3C trace context of the code that deferred the task (OpenTelemetry), for the run's span.
     trace_context = models.JSONField(null=True, blank=True)
+    # "" for a task no limit applies to, which the claim takes in its fast lane; otherwise the
+    # concurrency key it counts against (or its task path), claimed by ironrelay.tasks.flow.
+    flow_key = models.CharField(max_length=255, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-id"]
@@ -51,8 +54,11 @@ class Task(models.Model):
             # A worker for every queue claims in this order: read in index order, a claim stops
             # after its batch instead of sorting every pending task, and InnoDB's
             # SELECT ... FOR UPDATE SKIP LOCKED locks only the rows it returns.
+            # flow_key = '' is an equality, so unlimited tasks are still read in index order
+            # and limited ones waiting for a slot are never scanned by the fast lane.
             models.Index(
-                fields=["status", "-priority", "run_after", "id"], name="ironrelay_task_due"
+                fields=["status", "flow_key", "-priority", "run_after", "id"],
+                name="ironrelay_task_flow_due",
             ),
             models.Index(fields=["status", "finished_at"], name="ironrelay_task_finished"),
         ]

@@ -19,7 +19,8 @@ from ironrelay.outgoing import batch, records
 from ironrelay.outgoing.request import RequestError, build_request
 from ironrelay.signals import endpoint_disabled
 from ironrelay.tasks import queue
-from ironrelay.tasks.decorator import task
+from ironrelay.tasks.decorator import TaskFunction, task
+from ironrelay.tasks.rates import ENDPOINT_KEY_PREFIX
 
 logger = logging.getLogger("ironrelay.outgoing")
 
@@ -55,6 +56,15 @@ def deliver(message_id: str, endpoint_id: int, manual: bool = False) -> str:
     record.save()
     _on_failure(delivery, result, manual)
     return f"attempt {delivery.attempts} failed: {result.error or result.status_code}"
+
+
+def delivery_task(endpoint: Endpoint, **options: object) -> TaskFunction:
+    """Return the deliver task as deliveries to this endpoint are queued (with its limits)."""
+    options.setdefault("queue", get_settings().OUTGOING_QUEUE)
+    if endpoint.is_limited:
+        # The claim reads the endpoint's limits from its row by this key (ironrelay.tasks.flow).
+        options["concurrency_key"] = ENDPOINT_KEY_PREFIX + "{endpoint_id}"
+    return deliver.using(**options)
 
 
 def attempt(
@@ -131,9 +141,9 @@ def _on_failure(delivery: Delivery, result: http.HttpResult, manual: bool) -> No
     else:
         delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)
         delivery.save(update_fields=_progress_fields)
-        deliver.using(
-            run_after=delivery.next_attempt_at, queue=get_settings().OUTGOING_QUEUE
-        ).defer(delivery.message_id, endpoint.pk)
+        delivery_task(endpoint, run_after=delivery.next_attempt_at).defer(
+            delivery.message_id, endpoint.pk
+        )
     logger.warning(
         "Delivery of %s to endpoint %s failed (attempt %s: %s); %s",
         delivery.message_id,
@@ -237,9 +247,7 @@ def redeliver(delivery: Delivery) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Delivery.Status.PENDING, finished_at=None, next_attempt_at=timezone.now()
     )
-    deliver.using(queue=get_settings().OUTGOING_QUEUE).defer(
-        delivery.message_id, delivery.endpoint_id, manual=True
-    )
+    delivery_task(delivery.endpoint).defer(delivery.message_id, delivery.endpoint_id, manual=True)
 
 
 def retry_now(delivery: Delivery) -> bool:

@@ -18,6 +18,7 @@ from django.db.models import F, Q, Subquery
 from django.utils import timezone
 
 from ironrelay.models import Task, Worker
+from ironrelay.tasks import flow
 from ironrelay.tasks.db import fixed_statement_cursor
 from ironrelay.tasks.errors import WorkerLost
 
@@ -37,21 +38,30 @@ CLAIM_POSTGRESQL = (
     "UPDATE ironrelay_task AS t SET status = 'running', started_at = %s, worker_id = %s,"
     " unique_key = NULL, attempts = t.attempts + 1"
     " WHERE t.id = ANY(ARRAY(SELECT id FROM ironrelay_task"
-    " WHERE status = 'pending' AND run_after <= %s{queues}"
+    " WHERE status = 'pending' AND flow_key = '' AND run_after <= %s{queues}{limited}"
+    " AND queue_name NOT IN (SELECT name FROM ironrelay_queue WHERE paused)"
     " ORDER BY priority DESC, run_after, id LIMIT %s FOR UPDATE SKIP LOCKED))"
     " RETURNING {columns}"
 )
 
 
 def claim_batch(worker_id: str, queues: Sequence[str], limit: int) -> list[Task]:
-    """Mark up to `limit` due pending tasks as running for this worker and return them."""
+    """Mark up to `limit` due pending tasks as running for this worker and return them.
+
+    This is the fast lane: tasks no limit applies to, in queues that are neither limited nor
+    paused. Limited tasks are claimed by ironrelay.tasks.flow.claim_limited.
+    """
     now = timezone.now()
     db = _db()
+    limited = flow.limited_queues()
     if connections[db].vendor == "postgresql":
-        return _claim_postgresql(worker_id, queues, limit, now, db)
-    due = Task.objects.filter(status=Task.Status.PENDING, run_after__lte=now)
+        return _claim_postgresql(worker_id, queues, limited, limit, now, db)
+    due = Task.objects.filter(status=Task.Status.PENDING, flow_key="", run_after__lte=now)
     if queues:
         due = due.filter(queue_name__in=list(queues))
+    if limited:
+        due = due.exclude(queue_name__in=limited)
+    due = due.exclude(queue_name__in=flow.paused_queues())
     due = due.order_by("-priority", "run_after", "id")
     claimed = {
         "status": Task.Status.RUNNING,
@@ -84,11 +94,19 @@ def claim_batch(worker_id: str, queues: Sequence[str], limit: int) -> list[Task]
 
 
 def _claim_postgresql(
-    worker_id: str, queues: Sequence[str], limit: int, now: datetime, db: str
+    worker_id: str,
+    queues: Sequence[str],
+    limited: Sequence[str],
+    limit: int,
+    now: datetime,
+    db: str,
 ) -> list[Task]:
     connection = connections[db]
-    sql = _claim_statement(bool(queues))
-    params: list[Any] = [now, worker_id, now, *([list(queues)] if queues else []), limit]
+    sql = _claim_statement(bool(queues), bool(limited))
+    params: list[Any] = [now, worker_id, now]
+    params += [list(queues)] if queues else []
+    params += [list(limited)] if limited else []
+    params.append(limit)
     with fixed_statement_cursor(connection) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -102,7 +120,7 @@ def _is_datetime(field: Any) -> bool:
 
 
 @functools.cache
-def _claim_statement(by_queue: bool) -> str:
+def _claim_statement(by_queue: bool, limited: bool) -> str:
     # Timestamps come back as whole microseconds since the epoch (exact: extract() returns
     # numeric): psycopg reads an int in C, where Django's timestamptz loader is Python code
     # that cost ten times as much per row.
@@ -113,7 +131,8 @@ def _claim_statement(by_queue: bool) -> str:
         for field in Task._meta.concrete_fields
     )
     queues = " AND queue_name = ANY(%s)" if by_queue else ""
-    return CLAIM_POSTGRESQL.format(queues=queues, columns=columns)
+    limited_queues = " AND NOT (queue_name = ANY(%s))" if limited else ""
+    return CLAIM_POSTGRESQL.format(queues=queues, limited=limited_queues, columns=columns)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)

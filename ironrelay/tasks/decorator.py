@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -13,6 +15,7 @@ from asgiref.sync import sync_to_async
 from ironrelay.conf import get_settings
 from ironrelay.tasks import queue, registry, retry
 from ironrelay.tasks.errors import TaskArgumentError, TaskCancelled
+from ironrelay.tasks.rates import ENDPOINT_KEY_PREFIX, RateError, parse_rate
 
 if TYPE_CHECKING:
     from ironrelay.models import Task
@@ -60,6 +63,12 @@ class TaskFunction:
     run_after: datetime | None = None
     takes_context: bool = False  # pass a TaskContext as the first argument
     unique_key: str | None = None  # at most one pending task with this key
+    # Flow control (ironrelay.tasks.flow): at most `concurrency` running at once per key, the
+    # key formatted from the call's arguments ("order:{order_id}"; default: one key per task),
+    # and starts spaced to `rate` ("5/s", "100/m") over every worker.
+    concurrency: int | None = None
+    concurrency_key: str | None = None
+    rate: str | None = None
     # Called by the worker with the tasks of each claimed batch that call this function, before
     # they run: to read what they need in one query rather than one per task.
     prepare: Callable[[Sequence[Task]], None] | None = None
@@ -71,6 +80,52 @@ class TaskFunction:
             raise TaskArgumentError(f"{self.path}: max_attempts must be at least 1.")
         if not -100 <= self.priority <= 100:
             raise TaskArgumentError(f"{self.path}: priority must be between -100 and 100.")
+        self._check_flow_options()
+
+    def _check_flow_options(self) -> None:
+        concurrency = self.concurrency
+        if concurrency is not None and (
+            isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1
+        ):
+            raise TaskArgumentError(f"{self.path}: concurrency must be a whole number >= 1.")
+        key = self.concurrency_key
+        if key is not None:
+            if not isinstance(key, str) or not key:
+                raise TaskArgumentError(f"{self.path}: concurrency_key must be a template string.")
+            # "endpoint:<id>" keys take their limit from the Endpoint row (outgoing deliveries).
+            if concurrency is None and not key.startswith(ENDPOINT_KEY_PREFIX):
+                raise TaskArgumentError(
+                    f"{self.path}: concurrency_key needs concurrency=N (tasks at once per key)."
+                )
+        if self.rate is not None:
+            try:
+                parse_rate(self.rate)
+            except RateError as exc:
+                raise TaskArgumentError(f"{self.path}: {exc}") from None
+
+    def flow_key(self, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+        """Return the key a call's limits count by: "" when no task limit applies."""
+        if self.concurrency_key is None:
+            return self.path if (self.concurrency or self.rate) else ""
+        try:
+            call = _signature(self.func).bind(
+                *([None] if self.takes_context else []), *args, **kwargs
+            )
+        except TypeError as exc:
+            raise TaskArgumentError(f"Cannot defer {self.path}: {exc}") from None
+        call.apply_defaults()
+        try:
+            key = self.concurrency_key.format_map(call.arguments)
+        except (KeyError, IndexError, AttributeError, ValueError) as exc:
+            raise TaskArgumentError(
+                f"{self.path}: concurrency_key {self.concurrency_key!r} cannot be formatted "
+                f"from the call's arguments ({type(exc).__name__}: {exc})."
+            ) from None
+        if not key or len(key) > 255:
+            raise TaskArgumentError(
+                f"{self.path}: the concurrency key must be 1 to 255 characters, not {len(key)}."
+            )
+        return key
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run the function inline, now, in this process."""
@@ -107,6 +162,11 @@ class TaskFunction:
     def retry_delay(self, attempt: int) -> float:
         """Return the seconds to wait before retrying after failed attempt number `attempt`."""
         return retry.task_retry_delay(self, attempt)
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature(func: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(func)
 
 
 # @task(cron=...) or @task(every=...) also schedules the task (see ironrelay.tasks.schedules).

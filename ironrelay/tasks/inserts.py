@@ -6,7 +6,7 @@ signals): one fixed statement, the values every new task shares written into it,
 sent as the JSON text that checking them produced. On PostgreSQL with psycopg 3 that statement is
 prepared, parsed and planned once per connection (ironrelay.tasks.db.fixed_statement_cursor).
 ``bulk_defer()`` on PostgreSQL sends one INSERT ... SELECT FROM unnest() per 5,000 tasks, the
-arguments as two arrays, instead of a VALUES row per task. Task rows therefore get no
+arguments and flow keys as arrays, instead of a VALUES row per task. Task rows therefore get no
 pre_save/post_save signals.
 """
 
@@ -40,17 +40,18 @@ class NewTask(NamedTuple):
     timeout: float | None
     unique_key: str | None
     trace_context: str | None = None  # JSON text of the deferring code's trace context
+    flow_key: str = ""  # the key flow control counts the task by ("": no task limit)
 
 
 INSERT_ONE = (
     "INSERT INTO ironrelay_task (task_path, queue_name, priority, args, kwargs, enqueued_at,"
-    " run_after, max_attempts, timeout, unique_key, trace_context, status, attempts, worker_id,"
-    " worker_ids, errors)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', 0, '', '[]', '[]')"
+    " run_after, max_attempts, timeout, unique_key, trace_context, flow_key, status, attempts,"
+    " worker_id, worker_ids, errors)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', 0, '', '[]', '[]')"
 )
 INSERT_ONE_RETURNING_ID = INSERT_ONE + " RETURNING id"
-# PostgreSQL: the tasks of one statement share every column but args and kwargs, which arrive
-# as two arrays of JSON texts.
+# PostgreSQL: the tasks of one statement share every column but args, kwargs and flow_key, which
+# arrive as three arrays (JSON texts for the first two).
 SHARED = (
     "task_path",
     "queue_name",
@@ -63,11 +64,12 @@ SHARED = (
 )
 INSERT_UNNEST = (
     "INSERT INTO ironrelay_task (task_path, queue_name, priority, enqueued_at, run_after,"
-    " max_attempts, timeout, trace_context, args, kwargs, status, attempts, worker_id,"
+    " max_attempts, timeout, trace_context, args, kwargs, flow_key, status, attempts, worker_id,"
     " worker_ids, errors)"
-    " SELECT %s, %s, %s, %s, %s, %s, %s, %s::jsonb, a::jsonb, k::jsonb, 'pending', 0, '', '[]',"
+    " SELECT %s, %s, %s, %s, %s, %s, %s, %s::jsonb, a::jsonb, k::jsonb, f, 'pending', 0, '', '[]',"
     " '[]'"
-    " FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS u(a, k, n) ORDER BY n"
+    " FROM unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS u(a, k, f, n)"
+    " ORDER BY n"
     " RETURNING id"
 )
 UNNEST_CHUNK = 5_000
@@ -89,6 +91,7 @@ def insert_one(new: NewTask, using: str) -> Task:
         new.timeout,
         new.unique_key,
         new.trace_context,
+        new.flow_key,
     ]
     returns_id = connection.features.can_return_columns_from_insert
     with db.fixed_statement_cursor(connection) as cursor:
@@ -112,8 +115,9 @@ def insert_many(news: Sequence[NewTask], using: str) -> list[Task]:
             chunk = indexes[start : start + UNNEST_CHUNK]
             args = [news[i].args_json for i in chunk]
             kwargs = [news[i].kwargs_json for i in chunk]
+            keys = [news[i].flow_key for i in chunk]
             with connections[using].cursor() as cursor:
-                cursor.execute(INSERT_UNNEST, [*shared, args, kwargs])
+                cursor.execute(INSERT_UNNEST, [*shared, args, kwargs, keys])
                 # One sequence numbers the rows in the order of the ordered SELECT; RETURNING
                 # itself has no order.
                 returned = sorted(row[0] for row in cursor.fetchall())
@@ -151,6 +155,7 @@ def _values(new_id: int | None, new: NewTask) -> dict[str, Any]:
         "return_value": None,
         "cancel_requested_at": None,
         "trace_context": None if new.trace_context is None else json.loads(new.trace_context),
+        "flow_key": new.flow_key,
     }
 
 

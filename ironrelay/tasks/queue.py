@@ -107,11 +107,18 @@ def new_task(definition: TaskFunction, now: datetime) -> inserts.NewTask:
 
 
 def _with_arguments(
-    template: inserts.NewTask, args: Sequence[Any], kwargs: dict[str, Any]
+    template: inserts.NewTask,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    definition: TaskFunction,
 ) -> inserts.NewTask:
     args_json, kwargs_json = check_json(template.task_path, args, kwargs)
     return template._replace(
-        args=list(args), kwargs=kwargs, args_json=args_json, kwargs_json=kwargs_json
+        args=list(args),
+        kwargs=kwargs,
+        args_json=args_json,
+        kwargs_json=kwargs_json,
+        flow_key=definition.flow_key(args, kwargs),
     )
 
 
@@ -125,7 +132,7 @@ def enqueue(definition: TaskFunction, args: Sequence[Any], kwargs: dict[str, Any
     With a unique_key that a pending task already holds, nothing is stored: the pending task is
     returned with ``duplicate = True``.
     """
-    new = _with_arguments(new_task(definition, timezone.now()), args, kwargs)
+    new = _with_arguments(new_task(definition, timezone.now()), args, kwargs, definition)
     with tracing.enqueue_span(new.task_path, new.queue_name) as trace_context:
         if trace_context:
             new = new._replace(trace_context=trace_context)
@@ -154,17 +161,19 @@ def bulk_enqueue(definition: TaskFunction, calls: Iterable[Any]) -> list[Task]:
         raise TaskArgumentError(f"{definition.path}: bulk_defer() does not take a unique_key.")
     with tracing.enqueue_span(definition.path, definition.queue_name) as trace_context:
         template = new_task(definition, timezone.now())._replace(trace_context=trace_context)
-        return _bulk_insert(template, calls)
+        return _bulk_insert(definition, template, calls)
 
 
-def _bulk_insert(template: inserts.NewTask, calls: Iterable[Any]) -> list[Task]:
+def _bulk_insert(
+    definition: TaskFunction, template: inserts.NewTask, calls: Iterable[Any]
+) -> list[Task]:
     news = []
     for call in calls:
         if isinstance(call, tuple) and len(call) == 2 and isinstance(call[1], dict):
             args, kwargs = call
         else:
             args, kwargs = call, {}
-        news.append(_with_arguments(template, args, kwargs))
+        news.append(_with_arguments(template, args, kwargs, definition))
     return inserts.insert_many(news, _db())
 
 

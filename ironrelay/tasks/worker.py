@@ -23,7 +23,7 @@ from ironrelay.conf import get_settings
 from ironrelay.metrics import counters
 from ironrelay.models import Task
 from ironrelay.storable import may_be_unstorable, too_deep, unstorable
-from ironrelay.tasks import aio, cancel, claim, queue
+from ironrelay.tasks import aio, cancel, claim, flow, queue
 from ironrelay.tasks.db import TaskListener
 from ironrelay.tasks.decorator import TaskContext
 from ironrelay.tasks.errors import TaskCancelled, TaskNotFound
@@ -173,6 +173,8 @@ class Worker:
         self._next_cancel_check = 0.0
         self._stop_requested = False  # set by stop(), perhaps in a signal handler
         self._stop_announced = False
+        self._next_flow_claim = 0.0  # monotonic time the limited lane is worth claiming from
+        self._flow_waiting = False  # limited tasks were due but waited for a slot
         self._thread_connections: list[BaseDatabaseWrapper] = []
         self._pool = TaskThreads(
             self.concurrency, "ironrelay-task", initializer=self._remember_thread_connections
@@ -310,12 +312,14 @@ class Worker:
             self._wait(FLUSH_INTERVAL)
             return True
         claimed = self._claim()
-        if self.burst and not claimed and not self._running and not self._pending_writes:
+        idle = not claimed and not self._running and not self._pending_writes
+        if self.burst and idle and not self._flow_waiting:
             return False
         if self._running or self._pending_writes:
             self._wait(FLUSH_INTERVAL)
         elif not claimed:
-            self._wait(self.poll_interval)
+            until_flow = self._next_flow_claim - time.monotonic()
+            self._wait(max(0.0, min(self.poll_interval, until_flow)))
         return True
 
     def _wait(self, timeout: float) -> None:
@@ -327,7 +331,12 @@ class Worker:
         room = self.capacity - len(self._running)
         if room < self._refill and self._running:
             return 0
-        tasks = claim.claim_batch(self.id, self.queues, min(room, self.batch_size))
+        wanted = min(room, self.batch_size)
+        # The limited lane first, when it is due: a backlog of unlimited tasks must not
+        # starve it. It is due at most once per poll interval while nothing limited is waiting.
+        tasks = self._claim_limited(wanted) if time.monotonic() >= self._next_flow_claim else []
+        if len(tasks) < wanted:
+            tasks += claim.claim_batch(self.id, self.queues, wanted - len(tasks))
         _prepare(tasks)
         for task in tasks:
             entry = _Running(task=task)
@@ -337,6 +346,22 @@ class Worker:
             else:
                 self._pool.submit(task.id, self._run_one, entry)
         return len(tasks)
+
+    def _claim_limited(self, wanted: int) -> list[Task]:
+        """Claim from the flow-control lane; note when it is next worth looking at."""
+        found = flow.claim_limited(self.id, self.queues, wanted)
+        self._flow_waiting = found.waiting
+        now = time.monotonic()
+        if found.tasks:
+            self._next_flow_claim = now  # more may have room: look again next round
+        elif found.next_slot is not None:
+            wait = (found.next_slot - timezone.now()).total_seconds()
+            self._next_flow_claim = now + max(0.0, min(self.poll_interval, wait))
+        else:
+            # Nothing limited, or every limit full: a finished limited task, or the poll
+            # interval, brings the next look.
+            self._next_flow_claim = now + self.poll_interval
+        return found.tasks
 
     def _start_async(self, entry: _Running) -> None:
         task, started_at = entry.task, timezone.now()
@@ -446,6 +471,9 @@ class Worker:
         except DatabaseError:
             self._pending_writes = batch + self._pending_writes
             raise
+        limited = flow.limited_queues()
+        if any(o.task.flow_key or o.task.queue_name in limited for o in batch):
+            self._next_flow_claim = 0.0  # a limited task's slot is free now: look again
         before = self.tasks_done
         self.tasks_done += len(batch)
         every = get_settings().WORKER_PROGRESS_EVERY

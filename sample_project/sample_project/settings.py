@@ -126,6 +126,9 @@ IRONRELAY: dict = {
     "PORTAL_BASE_TEMPLATE": "shop/base.html",
     # The demo receiver runs on this machine; real endpoints never may (SSRF guard).
     "OUTGOING_ALLOW": ["127.0.0.1/32"],
+    # Flow control: at most 10 emails a minute, 2 at once; pause with
+    # `python manage.py ironrelay_queue pause emails`.
+    "QUEUES": {"emails": {"rate": "10/m", "concurrency": 2}},
     "SOURCES": {
         # Unsigned, so the README's curl example works as written (a system check warns when
         # DEBUG is off).

@@ -29,6 +29,12 @@ def flaky_sync(order_id: int) -> None:
     raise ConnectionError(f"partner API unreachable while syncing order {order_id}")
 
 
+@task(concurrency=1, concurrency_key="order:{order_id}", rate="2/s")
+def recalculate_order(order_id: int) -> None:
+    """Flow control: never two runs for the same order at once, two starts a second at most."""
+    logger.info("Recalculating order %s", order_id)
+
+
 @django_task(priority=10)
 def thank_customer(order_id: int) -> str:
     """A django.tasks task: TASKS sends it to IronRelayBackend, and ironrelay_worker runs it."""

@@ -14,3 +14,9 @@ def native_add(a: int, b: int) -> int:
 @django_task
 def django_add(a: int, b: int) -> int:
     return a + b
+
+
+@task(concurrency=1, concurrency_key="key:{a}")
+def keyed_add(a: int, b: int) -> int:
+    """One run at a time per value of `a` (limits_bench.py gives each task its own)."""
+    return a + b

@@ -148,6 +148,7 @@ def phone_pages(scene) -> dict[str, str]:
             "ironrelay:schedule_detail", args=[scene["schedule"].pk]
         ),
         "phone-15-schedule-edit": reverse("ironrelay:schedule_edit", args=[scene["schedule"].pk]),
+        "phone-16-queues": reverse("ironrelay:queue_list"),
     }
 
 
@@ -199,7 +200,7 @@ def test_every_nav_link_fits_on_a_phone(page, live_server, phone_scene):
     page.set_viewport_size(PHONE)
     page.goto(live_server.url + reverse("ironrelay:dashboard"))
     links = page.locator("header nav a")
-    assert links.count() == 6
+    assert links.count() == 7
     for i in range(links.count()):
         box = links.nth(i).bounding_box()
         assert box is not None

@@ -10,14 +10,13 @@ from django.contrib.auth.models import User
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
-from ironrelay.metrics import collector, counters
+from ironrelay.metrics import counters
 from ironrelay.metrics.collector import IronRelayCollector
-from ironrelay.models import Endpoint, Task, Worker
-from ironrelay.tasks import claim
-from tests.testapp.tasks import noop, send_email
+from ironrelay.models import Endpoint, Schedule, Task, Worker
+from ironrelay.tasks import claim, schedule_manager
+from tests.testapp.tasks import always_fails, noop, record, send_email
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +115,54 @@ def test_counters_and_histogram_are_reported(staff_client, metrics_on):
     assert samples[("ironrelay_task_duration_seconds_sum", key)] == pytest.approx(1007.403)
 
 
+def make_schedule(name: str, due_in: float, task_path: str = record.path, **values) -> Schedule:
+    """Define a schedule running every 60 s whose next slot is `due_in` seconds from now."""
+    values = {"task_path": task_path, "every": 60, **values}
+    schedule = schedule_manager.save_definition(Schedule(name=name), values)
+    if schedule.next_run is not None:
+        schedule.next_run = timezone.now() + timedelta(seconds=due_in)
+        Schedule.objects.filter(pk=schedule.pk).update(next_run=schedule.next_run)
+    return schedule
+
+
+def schedule_sample(samples, family: str, name: str) -> float | None:
+    return samples.get((f"ironrelay_schedule_{family}", (("schedule", name),)))
+
+
+def test_schedule_lag_is_how_long_the_next_slot_has_been_due(staff_client):
+    make_schedule("behind", due_in=-30)
+    make_schedule("ahead", due_in=45)
+    schedule_manager.pause(make_schedule("paused", due_in=-30))
+    make_schedule("disabled", due_in=-30, enabled=False)
+    samples = scrape(staff_client)
+    assert 30 <= schedule_sample(samples, "lag_seconds", "behind") < 40
+    assert schedule_sample(samples, "lag_seconds", "ahead") == 0
+    for name in ("paused", "disabled"):
+        assert schedule_sample(samples, "lag_seconds", name) is None
+        assert schedule_sample(samples, "last_run_failed", name) is None
+    assert schedule_sample(samples, "last_run_failed", "behind") == 0
+
+
+def test_schedule_last_run_failed_follows_its_newest_task(staff_client, drain):
+    failing = make_schedule("failing", due_in=60, task_path=always_fails.path)
+    fine = make_schedule("fine", due_in=60, task_path=noop.path, args=[1])
+    never = make_schedule("never-ran", due_in=60)
+    make_schedule("pruned", due_in=60)
+    Schedule.objects.filter(name="pruned").update(last_task_id=10**9)  # its task was pruned
+    schedule_manager.run_now(failing)
+    schedule_manager.run_now(fine)
+    drain()
+    assert Task.objects.get(pk=failing.last_task_id).status == Task.Status.FAILED
+    assert Task.objects.get(pk=fine.last_task_id).status == Task.Status.SUCCESS
+    samples = scrape(staff_client)
+    assert schedule_sample(samples, "last_run_failed", "failing") == 1
+    for name in ("fine", "never-ran", "pruned"):
+        assert schedule_sample(samples, "last_run_failed", name) == 0
+    schedule_manager.run_now(failing)  # a newer run, still pending: not failed (yet)
+    assert schedule_sample(scrape(staff_client), "last_run_failed", "failing") == 0
+    assert never.last_task_id is None
+
+
 def collect_queries() -> int:
     with CaptureQueriesContext(connection) as queries:
         families = list(IronRelayCollector().collect())
@@ -138,8 +185,10 @@ def test_collecting_costs_the_same_few_queries_whatever_the_table_sizes(
         Endpoint.objects.create(url=f"http://127.0.0.1:9/e{i}", event_types=["*"])
         Worker.objects.create(id=f"w{i}", hostname="h", pid=i)
         counters.add(counters.TASK_RETRIES, {"task": f"t{i}", "queue": "q"})
+        schedule_manager.run_now(make_schedule(f"s{i}", due_in=-i))
     counters.flush(force=True)
-    with django_assert_max_num_queries(4):
+    # Queues, workers, endpoints, schedules (their last task's status joined in), counters.
+    with django_assert_max_num_queries(5):
         list(IronRelayCollector().collect())
     assert collect_queries() == small
 
@@ -180,37 +229,13 @@ def test_registering_only_describes_without_querying():
     assert {"ironrelay_database_up", "ironrelay_tasks_finished_total"} <= names
 
 
-@pytest.fixture
-def family_source():
-    """Add a family source for one test (as schedules will for their lag)."""
-    added = []
+def test_a_database_error_reports_database_down_and_nothing_else(staff_client):
+    def fail_on_schedules(execute, sql, params, many, context):
+        if "ironrelay_schedule" in sql:  # the last read: earlier families were already read
+            raise OperationalError("injected: server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
 
-    def add(source):
-        collector.add_family_source(source)
-        added.append(source)
-
-    yield add
-    for source in set(added):
-        collector.EXTRA_FAMILIES.remove(source)
-
-
-def test_family_sources_join_every_scrape(staff_client, family_source):
-    def schedule_lag():
-        lag = GaugeMetricFamily("ironrelay_schedule_lag_seconds", "Lag.", labels=["schedule"])
-        lag.add_metric(["nightly"], 2.5)
-        return [lag]
-
-    family_source(schedule_lag)
-    family_source(schedule_lag)  # added once
-    assert collector.EXTRA_FAMILIES.count(schedule_lag) == 1
-    samples = scrape(staff_client)
-    assert samples[("ironrelay_schedule_lag_seconds", (("schedule", "nightly"),))] == 2.5
-
-
-def test_a_database_error_reports_database_down_and_nothing_else(staff_client, family_source):
-    def broken():
-        raise OperationalError("server closed the connection unexpectedly")
-
-    family_source(broken)
-    samples = scrape(staff_client)
+    noop.defer(1)
+    with connection.execute_wrapper(fail_on_schedules):
+        samples = scrape(staff_client)
     assert samples == {("ironrelay_database_up", ()): 0.0}

@@ -57,6 +57,7 @@ LIST_KEYS = {
     "delivery_list": ["status", "endpoint", "event"],
     "endpoint_list": [],
     "schedule_list": [],
+    "queue_list": [],
 }
 COMMON_KEYS = ["q", "since", "page", "unknown"]
 EXAMPLES = settings(

@@ -25,6 +25,7 @@ from ironrelay.models import (
     Endpoint,
     HandlerRun,
     IncomingWebhook,
+    Queue,
     Schedule,
     ScheduleRun,
     Task,
@@ -50,6 +51,7 @@ PAGES: dict[str, str | None] = {
     "endpoint_detail": "view_endpoint",
     "schedule_list": "view_schedule",
     "schedule_detail": "view_schedule",
+    "queue_list": "view_queue",
 }
 ACTIONS: dict[str, str] = {
     "task_retry": "change_task",
@@ -64,6 +66,8 @@ ACTIONS: dict[str, str] = {
     "schedule_run_now": "change_schedule",
     "schedule_pause": "change_schedule",
     "schedule_resume": "change_schedule",
+    "queue_pause": "change_queue",
+    "queue_resume": "change_queue",
 }
 # Form pages: GET shows the form, POST saves (CSRF-checked); both need the permission.
 FORMS: dict[str, str] = {
@@ -133,6 +137,7 @@ def objects() -> dict[str, Any]:
             Schedule(name="every-minute"), {"task_path": "tests.testapp.tasks.noop", "every": 60}
         ),
         "paused_schedule": paused,
+        "paused_queue": Queue.objects.create(name="parked", paused=True),
     }
 
 
@@ -141,6 +146,9 @@ def target(name: str, objects: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     pattern = next(p for p in patterns() if p.name == name)
     data = FORM_DATA if name in {"endpoint_add", "endpoint_edit"} else {}
     data = SCHEDULE_DATA if name in {"schedule_add", "schedule_edit"} else data
+    if "name" in pattern.pattern.converters:  # queues: "emails" runs, "parked" is paused
+        queue_name = "parked" if name == "queue_resume" else "emails"
+        return reverse(f"ironrelay:{name}", args=[queue_name]), data
     if "pk" not in pattern.pattern.converters:
         data = {"ids": [objects["task"].pk]} if name == "task_bulk_retry" else data
         return reverse(f"ironrelay:{name}"), data
@@ -157,7 +165,16 @@ def state() -> str:
     """Return everything an action could change, to compare before and after."""
     rows = {
         model.__name__: list(model.objects.order_by("pk").values())
-        for model in (Task, IncomingWebhook, HandlerRun, Delivery, Endpoint, Schedule, ScheduleRun)
+        for model in (
+            Task,
+            IncomingWebhook,
+            HandlerRun,
+            Delivery,
+            Endpoint,
+            Schedule,
+            ScheduleRun,
+            Queue,
+        )
     }
     return json.dumps(rows, default=str, sort_keys=True)
 
