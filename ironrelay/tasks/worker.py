@@ -49,6 +49,7 @@ class _Running:
     started: float | None = None  # monotonic time the thread began running it
     cancel: threading.Event = field(default_factory=threading.Event)
     run: aio.AsyncRun | None = None  # an async task's run on the event loop
+    overdue: bool = False  # past its timeout, but still holding its concurrency slot
 
 
 def execute(task: Task, cancel_event: threading.Event | None = None) -> Outcome:
@@ -111,6 +112,15 @@ def _failure(task: Task, exc: BaseException, started_at: datetime, *, permanent:
         permanent=permanent,
         started_at=started_at,
     )
+
+
+def _timeout(task: Task) -> TaskTimeout:
+    return TaskTimeout(f"Task {task.task_path} ran longer than {task.timeout:g} s")
+
+
+def _holds_slot(task: Task) -> bool:
+    """Say whether a task may count against a concurrency limit while it runs."""
+    return bool(task.flow_key) or task.queue_name in flow.limited_queues()
 
 
 def _prepare(tasks: Sequence[Task]) -> None:
@@ -281,7 +291,10 @@ class Worker:
         try:
             if self._pending_writes:
                 self._flush()
-            claim.unregister_worker(self.id)
+            if not any(entry.overdue for entry in self._running.values()):
+                claim.unregister_worker(self.id)
+            # Otherwise its worker row stays behind, with the overdue task's running row: once
+            # this process (and the overdue thread with it) is gone, the lease requeues the task.
             counters.flush(force=True)
         except DatabaseError:
             logger.exception("Worker %s could not write its last results", self.id)
@@ -307,7 +320,7 @@ class Worker:
                 self._stop_announced = True
                 logger.info("Worker %s stopping: finishing %s task(s)", self.id, len(self._running))
             self._release_unstarted()
-            if not self._running and not self._pending_writes:
+            if not self._still_running() and not self._pending_writes:
                 return False
             self._wait(FLUSH_INTERVAL)
             return True
@@ -430,8 +443,13 @@ class Worker:
                 outcome = self._finished.get_nowait()
             except stdlib_queue.Empty:
                 return
-            if self._running.pop(outcome.task.id, None) is None:
+            entry = self._running.pop(outcome.task.id, None)
+            if entry is None:
                 continue  # already written off as timed out
+            if entry.overdue:
+                outcome = _failure(
+                    entry.task, _timeout(entry.task), outcome.started_at, permanent=False
+                )
             if not self._pending_writes:
                 self._oldest_write = time.monotonic()
             self._pending_writes.append(outcome)
@@ -440,14 +458,17 @@ class Worker:
         now = time.monotonic()
         for task_id, entry in list(self._running.items()):
             limit = entry.task.timeout
-            if entry.run is not None:
+            if entry.run is not None or entry.overdue:
                 continue  # the event loop cancels an async task at its timeout
             if limit and entry.started is not None and now - entry.started > limit:
+                if _holds_slot(entry.task):
+                    self._overrun(entry)
+                    continue
                 # A thread cannot be killed: its result is ignored and its slot stays busy until
                 # the function returns, or, under a supervisor, until this process exits. The
                 # task is recorded as failed by timeout now.
                 del self._running[task_id]
-                exc = TaskTimeout(f"Task {entry.task.task_path} ran longer than {limit:g} s")
+                exc = _timeout(entry.task)
                 if not self._pending_writes:
                     self._oldest_write = now
                 self._pending_writes.append(
@@ -463,6 +484,36 @@ class Worker:
                     logger.error(
                         "%s (#%s); its thread keeps running until it returns", exc, task_id
                     )
+
+    def _overrun(self, entry: _Running) -> None:
+        """Leave an overdue task that holds a concurrency slot running until its thread returns."""
+        # Its row stays running (the worker's heartbeat keeps it owned), so the claim still
+        # counts its slot: a retry, or another task of its key, cannot start beside the thread.
+        # The timeout is recorded when the thread returns.
+        entry.overdue = True
+        task = entry.task
+        if self.hard_timeouts:
+            logger.error(
+                "%s (#%s); this process exits once its other tasks finish, and the task is "
+                "requeued when its lease runs out",
+                _timeout(task),
+                task.id,
+            )
+            self.overran = True
+            self.stop()
+        else:
+            logger.error(
+                "%s (#%s); it holds its slot until its thread returns, then fails by timeout",
+                _timeout(task),
+                task.id,
+            )
+
+    def _still_running(self) -> bool:
+        """Say whether a task runs that this worker must wait for before it exits."""
+        if not self.overran:
+            return bool(self._running)
+        # Under a supervisor, an overdue thread dies with the process.
+        return any(not entry.overdue for entry in self._running.values())
 
     def _flush(self) -> None:
         batch, self._pending_writes = self._pending_writes, []

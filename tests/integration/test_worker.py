@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 
@@ -164,3 +165,45 @@ def test_worker_fails_a_too_deeply_nested_return_value_and_keeps_the_batch():
     assert f"nested more than {MAX_DEPTH} levels deep" in too_deep.errors[0]["message"]
     assert deepest.status == "success" and deepest.return_value == nested(MAX_DEPTH)
     assert Task.objects.get(task_path=noop.path).status == "success"
+
+
+def test_overdue_keyed_task_keeps_its_slot_until_its_thread_returns(caplog):
+    from tests.testapp import flow_tasks
+
+    flow_tasks.gate.clear()
+    flow_tasks.gate_running.update(now=0, most=0)
+    first = flow_tasks.gated.defer(1)
+    second = flow_tasks.gated.defer(1)
+    worker = Worker(burst=True, poll_interval=0.01, schedules=False)
+    looks = []
+    claim_limited = worker._claim_limited
+    worker._claim_limited = lambda wanted: looks.append(1) or claim_limited(wanted)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        assert flow_tasks.gate_started.acquire(timeout=10)
+        # Wait past the timeout, then for the limited lane to be looked at a few more times.
+        for _ in range(1000):
+            if "ran longer than" in caplog.text:
+                break
+            thread.join(0.01)
+        assert "ran longer than" in caplog.text
+        seen = len(looks)
+        for _ in range(1000):
+            if len(looks) >= seen + 5 or flow_tasks.gate_running["most"] > 1:
+                break
+            thread.join(0.01)
+        assert flow_tasks.gate_running["most"] == 1  # no second run of the key beside it
+        assert len(looks) >= seen + 5
+        assert Task.objects.get(pk=second.pk).status == "pending"
+        assert Task.objects.get(pk=first.pk).status == "running"
+    finally:
+        flow_tasks.gate.set()
+        thread.join(30)
+    assert not thread.is_alive()
+    assert flow_tasks.gate_running["most"] == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == "failed"
+    assert "ran longer than 0.05 s" in first.errors[-1]["message"]
+    assert second.status == "success"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 from ironrelay import task
@@ -45,3 +46,23 @@ def two_at_once(n: int) -> int:
 @task
 def plain(n: int) -> int:
     return n
+
+
+gate = threading.Event()  # held closed by a test; gated runs wait for it
+gate_started = threading.Semaphore(0)  # released once per gated run that began
+_gate_lock = threading.Lock()
+gate_running: dict[str, int] = {"now": 0, "most": 0}
+
+
+@task(concurrency=1, concurrency_key="gate:{n}", timeout=0.05, max_attempts=1)
+def gated(n: int) -> None:
+    """Wait for the test's gate, counting how many runs of the key overlap."""
+    with _gate_lock:
+        gate_running["now"] += 1
+        gate_running["most"] = max(gate_running["most"], gate_running["now"])
+    gate_started.release()
+    try:
+        gate.wait(30)
+    finally:
+        with _gate_lock:
+            gate_running["now"] -= 1
