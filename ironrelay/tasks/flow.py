@@ -303,7 +303,8 @@ def _definition(path: str) -> TaskFunction | None:
 
 
 def _endpoint_limits(keys: set[str]) -> dict[str, tuple[int | None, float | None]]:
-    ids = [int(key[len(ENDPOINT_KEY_PREFIX) :]) for key in keys if key[9:].isdigit()]
+    start = len(ENDPOINT_KEY_PREFIX)
+    ids = [int(key[start:]) for key in keys if key[start:].isdigit()]
     found: dict[str, tuple[int | None, float | None]] = {}
     for pk, max_in_flight, rate in Endpoint.objects.filter(pk__in=ids).values_list(
         "pk", "max_in_flight", "rate"
