@@ -7,10 +7,8 @@ import queue as stdlib_queue
 import signal
 import threading
 import time
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from types import FrameType
 
 from django.db import Error as DatabaseError
@@ -18,17 +16,21 @@ from django.db import close_old_connections, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from ironrelay import alerts, tracing
+from ironrelay import alerts
 from ironrelay.conf import get_settings
 from ironrelay.metrics import counters
 from ironrelay.models import Task
-from ironrelay.storable import may_be_unstorable, too_deep, unstorable
-from ironrelay.tasks import aio, cancel, claim, flow, queue
+from ironrelay.tasks import aio, cancel, claim, queue
 from ironrelay.tasks.db import TaskListener
-from ironrelay.tasks.decorator import TaskContext
-from ironrelay.tasks.errors import TaskCancelled, TaskNotFound
+from ironrelay.tasks.execute import (
+    execute,
+    failure,
+    prepare_batch,
+    start_async,
+    timeout_error,
+)
+from ironrelay.tasks.lane import LimitedLane, holds_slot
 from ironrelay.tasks.queue import Outcome
-from ironrelay.tasks.registry import get_task
 from ironrelay.tasks.scheduler import Scheduler
 from ironrelay.tasks.threads import TaskThreads
 from ironrelay.tasks.wakeup import Wakeup
@@ -39,10 +41,6 @@ FLUSH_INTERVAL = 0.02  # seconds a finished task may wait to be written with oth
 CANCEL_CHECK_INTERVAL = 0.5  # seconds between looks for cancel requests while tasks run
 
 
-class TaskTimeout(Exception):
-    """A task ran longer than its timeout."""
-
-
 @dataclass
 class _Running:
     task: Task
@@ -50,95 +48,6 @@ class _Running:
     cancel: threading.Event = field(default_factory=threading.Event)
     run: aio.AsyncRun | None = None  # an async task's run on the event loop
     overdue: bool = False  # past its timeout, but still holding its concurrency slot
-
-
-def execute(task: Task, cancel_event: threading.Event | None = None) -> Outcome:
-    """Run one claimed task in this thread and describe what happened."""
-    with tracing.run_span(task) as span:
-        outcome = _execute(task, cancel_event)
-        if not outcome.ok:
-            tracing.mark_failed(span, (outcome.error or {}).get("exception_class_path", ""))
-    return outcome
-
-
-def _execute(task: Task, cancel_event: threading.Event | None) -> Outcome:
-    started_at = timezone.now()
-    try:
-        definition = get_task(task.task_path)
-    except TaskNotFound as exc:
-        return _failure(task, exc, started_at, permanent=True)
-    args = _arguments(task, definition.takes_context, cancel_event)
-    try:
-        value = definition.func(*args, **task.kwargs)
-    except Exception as exc:  # a task's failure is data, never the worker's crash
-        return _failure(task, exc, started_at, permanent=False)
-    finally:
-        close_old_connections()
-    return _success(task, value, started_at)
-
-
-def _arguments(task: Task, takes_context: bool, cancel_event: threading.Event | None) -> list:
-    if not takes_context:
-        return task.args
-    context = TaskContext(
-        task_result=task, attempt=task.attempts, cancel_event=cancel_event or threading.Event()
-    )
-    return [context, *task.args]
-
-
-def _success(task: Task, value: object, started_at: datetime) -> Outcome:
-    text = problem = None
-    try:
-        text = None if value is None else queue.strict_json(value)
-        if text is not None and may_be_unstorable(text):
-            problem = unstorable(value)
-    except RecursionError:
-        problem = too_deep()
-    except (TypeError, ValueError) as exc:
-        problem = str(exc)
-    if problem:
-        # Stored as is, it would fail the write of the whole batch of outcomes.
-        bad = TypeError(f"Task {task.task_path} returned a value JSON cannot store: {problem}")
-        return _failure(task, bad, started_at, permanent=True)
-    return Outcome(task=task, ok=True, return_value=value, return_json=text, started_at=started_at)
-
-
-def _failure(task: Task, exc: BaseException, started_at: datetime, *, permanent: bool) -> Outcome:
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return Outcome(
-        task=task,
-        ok=False,
-        error=queue.error_record(task, exc, text),
-        permanent=permanent,
-        started_at=started_at,
-    )
-
-
-def _timeout(task: Task) -> TaskTimeout:
-    return TaskTimeout(f"Task {task.task_path} ran longer than {task.timeout:g} s")
-
-
-def _holds_slot(task: Task) -> bool:
-    """Say whether a task may count against a concurrency limit while it runs."""
-    return bool(task.flow_key) or task.queue_name in flow.limited_queues()
-
-
-def _prepare(tasks: Sequence[Task]) -> None:
-    """Let each task function with a prepare hook read what its claimed tasks share, at once."""
-    calls: dict[str, list[Task]] = {}
-    for task in tasks:
-        calls.setdefault(task.task_path, []).append(task)
-    for path, group in calls.items():
-        try:
-            prepare = get_task(path).prepare
-        except TaskNotFound:
-            continue  # its tasks fail when they run, with this error
-        if prepare is None:
-            continue
-        try:
-            prepare(group)
-        except Exception:  # each task reads what it needs on its own when it runs
-            logger.exception("Preparing %s task(s) of %s failed", len(group), path)
 
 
 class Worker:
@@ -183,8 +92,7 @@ class Worker:
         self._next_cancel_check = 0.0
         self._stop_requested = False  # set by stop(), perhaps in a signal handler
         self._stop_announced = False
-        self._next_flow_claim = 0.0  # monotonic time the limited lane is worth claiming from
-        self._flow_waiting = False  # limited tasks were due but waited for a slot
+        self.lane = LimitedLane(self.poll_interval)
         self._thread_connections: list[BaseDatabaseWrapper] = []
         self._pool = TaskThreads(
             self.concurrency, "ironrelay-task", initializer=self._remember_thread_connections
@@ -326,13 +234,12 @@ class Worker:
             return True
         claimed = self._claim()
         idle = not claimed and not self._running and not self._pending_writes
-        if self.burst and idle and not self._flow_waiting:
+        if self.burst and idle and not self.lane.waiting:
             return False
         if self._running or self._pending_writes:
             self._wait(FLUSH_INTERVAL)
         elif not claimed:
-            until_flow = self._next_flow_claim - time.monotonic()
-            self._wait(max(0.0, min(self.poll_interval, until_flow)))
+            self._wait(min(self.poll_interval, self.lane.seconds_until_due()))
         return True
 
     def _wait(self, timeout: float) -> None:
@@ -347,10 +254,10 @@ class Worker:
         wanted = min(room, self.batch_size)
         # The limited lane first, when it is due: a backlog of unlimited tasks must not
         # starve it. It is due at most once per poll interval while nothing limited is waiting.
-        tasks = self._claim_limited(wanted) if time.monotonic() >= self._next_flow_claim else []
+        tasks = self.lane.claim(self.id, self.queues, wanted) if self.lane.due() else []
         if len(tasks) < wanted:
             tasks += claim.claim_batch(self.id, self.queues, wanted - len(tasks))
-        _prepare(tasks)
+        prepare_batch(tasks)
         for task in tasks:
             entry = _Running(task=task)
             self._running[task.id] = entry
@@ -360,50 +267,13 @@ class Worker:
                 self._pool.submit(task.id, self._run_one, entry)
         return len(tasks)
 
-    def _claim_limited(self, wanted: int) -> list[Task]:
-        """Claim from the flow-control lane; note when it is next worth looking at."""
-        found = flow.claim_limited(self.id, self.queues, wanted)
-        self._flow_waiting = found.waiting
-        now = time.monotonic()
-        if found.tasks:
-            self._next_flow_claim = now  # more may have room: look again next round
-        elif found.next_slot is not None:
-            wait = (found.next_slot - timezone.now()).total_seconds()
-            self._next_flow_claim = now + max(0.0, min(self.poll_interval, wait))
-        else:
-            # Nothing limited, or every limit full: a finished limited task, or the poll
-            # interval, brings the next look.
-            self._next_flow_claim = now + self.poll_interval
-        return found.tasks
-
     def _start_async(self, entry: _Running) -> None:
-        task, started_at = entry.task, timezone.now()
-        definition = get_task(task.task_path)
-        try:
-            args = _arguments(task, definition.takes_context, entry.cancel)
-            coro = tracing.traced_coroutine(task, definition.func(*args, **task.kwargs))
-        except Exception as exc:  # bad arguments fail at the call, before any await
-            self._finished.put(_failure(task, exc, started_at, permanent=False))
-            return
-
-        def done(run: aio.AsyncRun) -> None:
-            if run.timed_out:
-                exc: BaseException = TaskTimeout(
-                    f"Task {task.task_path} ran longer than {task.timeout:g} s; it was cancelled"
-                )
-                outcome = _failure(task, exc, started_at, permanent=False)
-            elif run.cancelled:
-                exc = TaskCancelled(f"Task #{task.id} was cancelled while it ran")
-                outcome = _failure(task, exc, started_at, permanent=True)
-            elif run.error is not None:
-                outcome = _failure(task, run.error, started_at, permanent=False)
-            else:
-                outcome = _success(task, run.value, started_at)
-            self._finished.put(outcome)
-            self._wake.set()
-
         entry.started = time.monotonic()
-        entry.run = self._loop.submit(coro, task.timeout, done)
+        entry.run = start_async(entry.task, entry.cancel, self._loop, self._report)
+
+    def _report(self, outcome: Outcome) -> None:
+        self._finished.put(outcome)
+        self._wake.set()
 
     def _pass_on_cancels(self) -> None:
         if not self._running or time.monotonic() < self._next_cancel_check:
@@ -428,7 +298,7 @@ class Worker:
         try:
             outcome = execute(entry.task, entry.cancel)
         except BaseException as exc:
-            outcome = _failure(entry.task, exc, timezone.now(), permanent=False)
+            outcome = failure(entry.task, exc, timezone.now(), permanent=False)
         self._finished.put(outcome)
         # Waking the loop for every finished task costs more than the task itself when tasks
         # are short: wake it when it can claim a new batch or when nothing is left running;
@@ -447,8 +317,8 @@ class Worker:
             if entry is None:
                 continue  # already written off as timed out
             if entry.overdue:
-                outcome = _failure(
-                    entry.task, _timeout(entry.task), outcome.started_at, permanent=False
+                outcome = failure(
+                    entry.task, timeout_error(entry.task), outcome.started_at, permanent=False
                 )
             if not self._pending_writes:
                 self._oldest_write = time.monotonic()
@@ -461,18 +331,18 @@ class Worker:
             if entry.run is not None or entry.overdue:
                 continue  # the event loop cancels an async task at its timeout
             if limit and entry.started is not None and now - entry.started > limit:
-                if _holds_slot(entry.task):
+                if holds_slot(entry.task):
                     self._overrun(entry)
                     continue
                 # A thread cannot be killed: its result is ignored and its slot stays busy until
                 # the function returns, or, under a supervisor, until this process exits. The
                 # task is recorded as failed by timeout now.
                 del self._running[task_id]
-                exc = _timeout(entry.task)
+                exc = timeout_error(entry.task)
                 if not self._pending_writes:
                     self._oldest_write = now
                 self._pending_writes.append(
-                    _failure(entry.task, exc, timezone.now(), permanent=False)
+                    failure(entry.task, exc, timezone.now(), permanent=False)
                 )
                 if self.hard_timeouts:
                     logger.error(
@@ -496,7 +366,7 @@ class Worker:
             logger.error(
                 "%s (#%s); this process exits once its other tasks finish, and the task is "
                 "requeued when its lease runs out",
-                _timeout(task),
+                timeout_error(task),
                 task.id,
             )
             self.overran = True
@@ -504,7 +374,7 @@ class Worker:
         else:
             logger.error(
                 "%s (#%s); it holds its slot until its thread returns, then fails by timeout",
-                _timeout(task),
+                timeout_error(task),
                 task.id,
             )
 
@@ -522,9 +392,7 @@ class Worker:
         except DatabaseError:
             self._pending_writes = batch + self._pending_writes
             raise
-        limited = flow.limited_queues()
-        if any(o.task.flow_key or o.task.queue_name in limited for o in batch):
-            self._next_flow_claim = 0.0  # a limited task's slot is free now: look again
+        self.lane.finished(o.task for o in batch)
         before = self.tasks_done
         self.tasks_done += len(batch)
         every = get_settings().WORKER_PROGRESS_EVERY

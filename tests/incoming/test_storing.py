@@ -12,7 +12,7 @@ from ironrelay.handlers.registry import handlers_for
 from ironrelay.models import HandlerRun, IncomingWebhook, Task
 from ironrelay.signals import webhook_received
 from ironrelay.tasks import claim
-from ironrelay.tasks.worker import execute
+from ironrelay.tasks.execute import execute
 
 pytestmark = pytest.mark.django_db
 

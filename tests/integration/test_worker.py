@@ -176,8 +176,8 @@ def test_overdue_keyed_task_keeps_its_slot_until_its_thread_returns(caplog):
     second = flow_tasks.gated.defer(1)
     worker = Worker(burst=True, poll_interval=0.01, schedules=False)
     looks = []
-    claim_limited = worker._claim_limited
-    worker._claim_limited = lambda wanted: looks.append(1) or claim_limited(wanted)
+    claim_limited = worker.lane.claim
+    worker.lane.claim = lambda *args: looks.append(1) or claim_limited(*args)
     thread = threading.Thread(target=worker.run)
     thread.start()
     try:
