@@ -106,12 +106,13 @@ def new_task(definition: TaskFunction, now: datetime) -> inserts.NewTask:
     )
 
 
-def _with_arguments(
+def with_arguments(
     template: inserts.NewTask,
     args: Sequence[Any],
     kwargs: dict[str, Any],
     definition: TaskFunction,
 ) -> inserts.NewTask:
+    """Return the template with these arguments and the flow key they give (checked as JSON)."""
     args_json, kwargs_json = check_json(template.task_path, args, kwargs)
     return template._replace(
         args=list(args),
@@ -132,7 +133,7 @@ def enqueue(definition: TaskFunction, args: Sequence[Any], kwargs: dict[str, Any
     With a unique_key that a pending task already holds, nothing is stored: the pending task is
     returned with ``duplicate = True``.
     """
-    new = _with_arguments(new_task(definition, timezone.now()), args, kwargs, definition)
+    new = with_arguments(new_task(definition, timezone.now()), args, kwargs, definition)
     with tracing.enqueue_span(new.task_path, new.queue_name) as trace_context:
         if trace_context:
             new = new._replace(trace_context=trace_context)
@@ -173,7 +174,7 @@ def _bulk_insert(
             args, kwargs = call
         else:
             args, kwargs = call, {}
-        news.append(_with_arguments(template, args, kwargs, definition))
+        news.append(with_arguments(template, args, kwargs, definition))
     return inserts.insert_many(news, _db())
 
 
