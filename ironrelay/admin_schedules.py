@@ -58,8 +58,13 @@ class ScheduleAdmin(CraftedInputAdmin):
         # Through the manager: next_run follows the new definition at the workers' next tick.
         schedule_manager.save_definition(obj, form.definition_values())
 
+    def delete_model(self, request: HttpRequest, obj: Schedule) -> None:
+        schedule_manager.delete(obj)
+
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Schedule]) -> None:
-        queryset.filter(defined_in_code=False).delete()
+        # Through the manager, which leaves code-defined schedules in place.
+        for schedule in queryset:
+            schedule_manager.delete(schedule)
 
     @admin.action(permissions=["change"], description="Run selected schedules now")
     def run_now(self, request: HttpRequest, queryset: QuerySet[Schedule]) -> None:

@@ -106,12 +106,13 @@ def new_task(definition: TaskFunction, now: datetime) -> inserts.NewTask:
     )
 
 
-def _with_arguments(
+def with_arguments(
     template: inserts.NewTask,
     args: Sequence[Any],
     kwargs: dict[str, Any],
     definition: TaskFunction,
 ) -> inserts.NewTask:
+    """Return the template with these arguments and the flow key they give (checked as JSON)."""
     args_json, kwargs_json = check_json(template.task_path, args, kwargs)
     return template._replace(
         args=list(args),
@@ -132,7 +133,7 @@ def enqueue(definition: TaskFunction, args: Sequence[Any], kwargs: dict[str, Any
     With a unique_key that a pending task already holds, nothing is stored: the pending task is
     returned with ``duplicate = True``.
     """
-    new = _with_arguments(new_task(definition, timezone.now()), args, kwargs, definition)
+    new = with_arguments(new_task(definition, timezone.now()), args, kwargs, definition)
     with tracing.enqueue_span(new.task_path, new.queue_name) as trace_context:
         if trace_context:
             new = new._replace(trace_context=trace_context)
@@ -173,7 +174,7 @@ def _bulk_insert(
             args, kwargs = call
         else:
             args, kwargs = call, {}
-        news.append(_with_arguments(template, args, kwargs, definition))
+        news.append(with_arguments(template, args, kwargs, definition))
     return inserts.insert_many(news, _db())
 
 
@@ -199,6 +200,7 @@ def record_outcomes(worker_id: str, outcomes: Sequence[Outcome]) -> None:
 
     Rows another worker took over after a lost lease are left as that worker wrote them; a task
     whose cancel was requested while it ran ends cancelled, never success, failed or pending.
+    Only the rows written count as runs and send task_failed.
     """
     now = timezone.now()
     using = _db()
@@ -208,15 +210,17 @@ def record_outcomes(worker_id: str, outcomes: Sequence[Outcome]) -> None:
             written = writeback.update(worker_id, [change for _, change, _ in pairs], using)
     except DatabaseError:
         # One row's values may be what the database refused: find it by writing each alone.
-        pairs = [_write_alone(worker_id, pair, now, using) for pair in pairs]
-        written = 0  # not counted on this rare path: settle below looks anyway
+        written = set()
+        pairs = [_write_alone(worker_id, pair, now, using, written) for pair in pairs]
     for outcome, _, values in pairs:
         for name, value in values.items():
             setattr(outcome.task, name, value)
-        events.task_written(outcome.task, outcome.started_at, now)
+        # A row the UPDATE skipped did not end as written here: no run to count, no alert.
+        if outcome.task.id in written:
+            events.task_written(outcome.task, outcome.started_at, now)
     # The UPDATE skips a task whose cancel was requested while it ran (and one another worker
     # took over): one more statement ends the former cancelled.
-    if written < len(outcomes):
+    if len(written) < len(outcomes):
         cancel_requests.settle_requested(worker_id, outcomes)
 
 
@@ -288,12 +292,13 @@ def _write_alone(
     pair: tuple[Outcome, writeback.Change, dict[str, Any]],
     now: datetime,
     using: str,
+    written: set[int],
 ) -> tuple[Outcome, writeback.Change, dict[str, Any]]:
-    """Write one task's change on its own; if the database refuses it, record that instead."""
+    """Write one task's change alone, its id into `written` if it changed; if refused, say so."""
     outcome, change, _ = pair
     try:
         with _on_its_own(using):
-            writeback.update(worker_id, [change], using)
+            written |= writeback.update(worker_id, [change], using)
         return pair
     except DatabaseError as exc:
         what = "return value" if outcome.ok else "error record"
@@ -301,7 +306,7 @@ def _write_alone(
     # If this fails too, the database is gone rather than refusing values: the worker keeps
     # the batch and writes it again later (rows written by then are left as they are).
     with _on_its_own(using):
-        writeback.update(worker_id, [refusal[1]], using)
+        written |= writeback.update(worker_id, [refusal[1]], using)
     return refusal
 
 

@@ -224,17 +224,13 @@ def _enqueue_slot(
 def _task_template(schedule: Schedule, slot: datetime, now: datetime) -> inserts.NewTask:
     definition = get_task(schedule.task_path)
     args, kwargs = list(schedule.args or []), dict(schedule.kwargs or {})
-    args_json, kwargs_json = queue.check_json(schedule.task_path, args, kwargs)
+    # As defer() does: the arguments also give the task's flow key (concurrency_key, rate).
+    template = queue.with_arguments(queue.new_task(definition, now), args, kwargs, definition)
     # A uniform draw spreads the start of schedules that share a slot; it is no secret.
     delay = random.uniform(0, schedule.jitter) if schedule.jitter > 0 else 0.0
-    template = queue.new_task(definition, now)
     return template._replace(
         queue_name=schedule.queue_name or template.queue_name,
         priority=template.priority if schedule.priority is None else schedule.priority,
-        args=args,
-        kwargs=kwargs,
-        args_json=args_json,
-        kwargs_json=kwargs_json,
         run_after=slot + timedelta(seconds=delay),  # a missed slot's task is due at once
     )
 

@@ -7,6 +7,10 @@ SQLite ``UPDATE ... FROM (VALUES ...)``, MariaDB/MySQL a multi-table ``UPDATE`` 
 table of ``SELECT ... UNION ALL`` rows. Only rows still running under the writing worker change, so
 a task another worker took over after a lost lease keeps that worker's outcome, and a task whose
 cancel was requested is left for the queue manager to end cancelled.
+
+The ids of the rows changed come back with the statement (``RETURNING``) on PostgreSQL and SQLite.
+MariaDB and MySQL have no ``UPDATE ... RETURNING``: there the rows that will change are read and
+locked first, in the same transaction as the UPDATE.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db import connections
+from django.db import connections, transaction
 
 
 class Change(NamedTuple):
@@ -39,7 +43,7 @@ UPDATE_POSTGRESQL = (
     " finished_at timestamptz, run_after timestamptz, return_value text, errors text,"
     " worker_ids text)"
     " WHERE t.id = v.id AND t.status = 'running' AND t.worker_id = %s"
-    " AND t.cancel_requested_at IS NULL"
+    " AND t.cancel_requested_at IS NULL RETURNING t.id"
 )
 UPDATE_SQLITE = (
     "UPDATE ironrelay_task AS t SET status = v.status, finished_at = v.finished_at,"
@@ -49,8 +53,9 @@ UPDATE_SQLITE = (
     " column4 AS run_after, column5 AS return_value, column6 AS errors, column7 AS worker_ids"
     " FROM (VALUES {rows})) AS v"
     " WHERE t.id = v.id AND t.status = 'running' AND t.worker_id = %s"
-    " AND t.cancel_requested_at IS NULL"
+    " AND t.cancel_requested_at IS NULL{returning}"
 )
+SQLITE_RETURNING = (3, 35)  # the first SQLite with UPDATE ... RETURNING
 UPDATE_MYSQL = (
     "UPDATE ironrelay_task AS t JOIN ({rows}) AS v ON v.id = t.id"
     " SET t.status = v.status, t.finished_at = CAST(v.finished_at AS DATETIME(6)),"
@@ -64,16 +69,21 @@ MYSQL_FIRST_ROW = (
     " %s AS errors, %s AS worker_ids"
 )
 MYSQL_ROW = " UNION ALL SELECT %s, %s, %s, %s, %s, %s, %s"
+# The rows of a chunk the UPDATE will change, locked until it commits (no RETURNING there).
+SELECT_WRITABLE = (
+    "SELECT id FROM ironrelay_task WHERE id IN ({ids}) AND status = 'running' AND worker_id = %s"
+    " AND cancel_requested_at IS NULL{lock}"
+)
 MYSQL_CHUNK = 1_000  # rows per statement, far below max_allowed_packet even with tracebacks
 
 
-def update(worker_id: str, changes: Sequence[Change], using: str) -> int:
-    """Apply the changes to the rows still running under this worker; return how many changed."""
+def update(worker_id: str, changes: Sequence[Change], using: str) -> set[int]:
+    """Apply the changes to the rows still running under this worker; return the ids changed."""
     if not changes:
-        return 0
+        return set()
     connection = connections[using]
     vendor = connection.vendor
-    count = 0
+    written: set[int] = set()
     if vendor == "postgresql":
         # The rows as one JSON parameter: Python's C encoder writes it and PostgreSQL's parser
         # reads it far faster than psycopg quotes arrays element by element.
@@ -82,23 +92,45 @@ def update(worker_id: str, changes: Sequence[Change], using: str) -> int:
         # running one chose to scan every running row once per outcome (0.2 s a batch).
         with connection.cursor() as cursor:
             cursor.execute(UPDATE_POSTGRESQL, [rows, worker_id])
-            return int(cursor.rowcount)
+            return {int(row[0]) for row in cursor.fetchall()}
     for chunk in _chunks(changes, _rows_per_statement(connection)):
         params: list[Any] = []
         adapt = connection.ops.adapt_datetimefield_value
         for change in chunk:
             params += [*change[:2], adapt(change.finished_at), adapt(change.run_after), *change[4:]]
         params.append(worker_id)
+        if vendor == "sqlite" and _sqlite_returns(connection):
+            sql = UPDATE_SQLITE.format(
+                rows=", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk)),
+                returning=" RETURNING id",
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                written.update(int(row[0]) for row in cursor.fetchall())
+            continue
         if vendor == "sqlite":
             sql = UPDATE_SQLITE.format(
-                rows=", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+                rows=", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk)), returning=""
             )
         else:
             sql = UPDATE_MYSQL.format(rows=MYSQL_FIRST_ROW + MYSQL_ROW * (len(chunk) - 1))
-        with connection.cursor() as cursor:
+        ids = [change.id for change in chunk]
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            cursor.execute(
+                SELECT_WRITABLE.format(
+                    ids=", ".join(["%s"] * len(ids)),
+                    # SQLite before 3.35 has no FOR UPDATE either; it lets one writer at a time.
+                    lock="" if vendor == "sqlite" else " FOR UPDATE",
+                ),
+                [*ids, worker_id],
+            )
+            written.update(int(row[0]) for row in cursor.fetchall())
             cursor.execute(sql, params)
-            count += int(cursor.rowcount)
-    return count
+    return written
+
+
+def _sqlite_returns(connection: Any) -> bool:
+    return bool(connection.Database.sqlite_version_info >= SQLITE_RETURNING)
 
 
 def _json_row(change: Change) -> dict[str, Any]:

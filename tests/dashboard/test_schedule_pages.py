@@ -184,6 +184,28 @@ def test_admin_adds_through_the_manager_and_shows_code_schedules_read_only(admin
     assert Schedule.objects.get(pk=code.pk).paused
 
 
+def test_admin_bulk_delete_goes_through_the_manager(admin_client, monkeypatch):
+    deleted = []
+    real_delete = schedule_manager.delete
+
+    def recording_delete(schedule: Schedule) -> None:
+        deleted.append(schedule.name)
+        real_delete(schedule)
+
+    monkeypatch.setattr(schedule_manager, "delete", recording_delete)
+    database, other, code = in_db(), in_db(name="other"), in_code()
+    schedule_manager.run_now(database)
+    changelist = reverse("admin:ironrelay_schedule_changelist")
+    selected = {"action": "delete_selected", "post": "yes"}
+    admin_client.post(changelist, {**selected, "_selected_action": [database.pk, other.pk]})
+    assert sorted(deleted) == ["db", "other"]
+    assert not ScheduleRun.objects.exists() and Task.objects.count() == 1
+    # A selection with a code-defined schedule is refused whole, as deleting that one alone is.
+    response = admin_client.post(changelist, {**selected, "_selected_action": [code.pk]})
+    assert response.status_code == 403
+    assert list(Schedule.objects.values_list("name", flat=True)) == ["code"]
+
+
 def test_a_broken_database_schedule_is_shown_not_crashed_on(staff_client):
     schedule = in_db()
     Schedule.objects.filter(pk=schedule.pk).update(cron="bogus", every=None)

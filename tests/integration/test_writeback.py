@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ironrelay.models import Task
+from ironrelay.signals import task_failed
 from ironrelay.tasks import claim, queue
 from ironrelay.tasks.queue import Outcome
 from tests.testapp.tasks import always_fails, echo, nested, noop
@@ -249,3 +250,29 @@ def test_a_return_value_json_cannot_hold_fails_alone():
     stored = Task.objects.get(pk=odd.pk)
     assert stored.status == "failed"
     assert "not JSON serializable" in stored.errors[0]["message"]
+
+
+def test_only_rows_written_send_task_failed():
+    mine, taken_over, cancelled = always_fails.using(max_attempts=1).bulk_defer([(), (), ()])
+    claimed = claim_all()
+    Task.objects.filter(pk=taken_over.pk).update(worker_id="w2")
+    queue.cancel(cancelled.pk)  # requested while it runs: it ends cancelled, not failed
+    failed = []
+
+    def receiver(sender: Any, task: Task, **kwargs: Any) -> None:
+        failed.append(task.pk)
+
+    task_failed.connect(receiver)
+    try:
+        queue.record_outcomes(
+            "w1", [Outcome(task, ok=False, error=error_of(task, "no")) for task in claimed.values()]
+        )
+    finally:
+        task_failed.disconnect(receiver)
+    assert failed == [mine.pk]
+    statuses = dict(Task.objects.values_list("pk", "status"))
+    assert statuses == {
+        mine.pk: Task.Status.FAILED,
+        taken_over.pk: Task.Status.RUNNING,
+        cancelled.pk: Task.Status.CANCELLED,
+    }

@@ -20,6 +20,7 @@ UTC = dt_timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 RECORD = "tests.testapp.tasks.record"
+PROCESS_ORDER = "tests.testapp.flow_tasks.process_order"
 
 
 class Clock:
@@ -190,6 +191,13 @@ def test_options_reach_the_task():
         {"value": 3},
         RECORD,
     )
+
+
+def test_a_scheduled_task_gets_the_flow_key_of_its_arguments():
+    make(every=60, task_path=PROCESS_ORDER, args=[42, "/dev/null"])
+    Scheduler(Clock(T0 + timedelta(minutes=1))).tick()
+    # As from defer(): the concurrency_key "order:{order_id}" filled in from the arguments.
+    assert Task.objects.get().flow_key == "order:42"
 
 
 def test_jitter_delays_the_start_within_its_bound():
