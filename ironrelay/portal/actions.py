@@ -50,10 +50,11 @@ def send_test(request: HttpRequest, scope: TenantScope, pk: str) -> HttpResponse
     if not form.is_valid():
         render.tell(request, "Choose an event type of the catalog.", messages.ERROR)
         return _to_endpoint(endpoint.pk)
-    if not endpoint.is_active:
-        render.tell(request, "The endpoint is disabled: enable it first.", messages.WARNING)
+    try:
+        delivery = operations.send_test(endpoint, form.cleaned_data["event_type"])
+    except operations.EndpointDisabled as exc:
+        render.tell(request, str(exc), messages.WARNING)
         return _to_endpoint(endpoint.pk)
-    delivery = operations.send_test(endpoint, form.cleaned_data["event_type"])
     render.tell(request, "Test event queued: this page shows the response once it is sent.")
     return redirect("ironrelay_portal:delivery_detail", endpoint.pk, delivery.pk)
 

@@ -90,9 +90,10 @@ def send_test(request: HttpRequest, scope: TenantScope, pk: str) -> JsonResponse
     form = TestEventForm(json_body(request, "TestEvent", required=False))
     if not form.is_valid():
         raise BadRequest("The test event is not valid.", _fields(form))
-    if not found.is_active:
-        return error(409, "The endpoint is disabled: enable it before sending a test event.")
-    delivery = operations.send_test(found, form.cleaned_data["event_type"])
+    try:
+        delivery = operations.send_test(found, form.cleaned_data["event_type"])
+    except operations.EndpointDisabled as exc:
+        return error(409, str(exc))
     return JsonResponse(serializers.delivery_json(delivery), status=202)
 
 

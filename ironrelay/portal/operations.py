@@ -17,7 +17,9 @@ class EndpointDisabled(Exception):
 
 
 def send_test(endpoint: Endpoint, event_type: str) -> Delivery:
-    """Queue a test event (the catalog's example data) to this one endpoint only."""
+    """Queue a test event (the catalog's example) to this endpoint only; refuse a disabled one."""
+    if not endpoint.is_active:
+        raise EndpointDisabled("The endpoint is disabled: enable it before sending a test event.")
     with transaction.atomic():
         message = OutgoingWebhook.objects.create(
             event_type=event_type, payload=events.example(event_type), tenant=endpoint.tenant
