@@ -13,11 +13,16 @@ from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_protect
 
 from ironrelay.conf import SettingError, get_settings
+from ironrelay.crypto import SecretUnreadable
 from ironrelay.portal.scope import TenantScope
 
 # A namespace for Django's signing, not a secret (the linters see "TOKEN" in the name).
 TOKEN_SALT = "ironrelay.portal.token"  # noqa: S105  # nosec B105
 TenantCallable = Callable[[HttpRequest], object]
+UNREADABLE = (
+    "This endpoint's secret cannot be read with the site's current keys; "
+    "ask the site's support to restore the old key or replace the endpoint."
+)
 
 
 class InvalidToken(PermissionDenied):
@@ -104,6 +109,10 @@ def portal_page(view: View) -> View:
     @csrf_protect  # even in a project without CsrfViewMiddleware
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return view(request, session_scope(request), *args, **kwargs)
+        scope = session_scope(request)
+        try:
+            return view(request, scope, *args, **kwargs)
+        except SecretUnreadable:
+            return HttpResponse(UNREADABLE, status=409, content_type="text/plain; charset=utf-8")
 
     return wrapped

@@ -14,7 +14,14 @@ from django.views.decorators.csrf import csrf_exempt
 from jsonschema import Draft202012Validator
 
 from ironrelay.conf import SettingError
-from ironrelay.portal.access import InvalidToken, bearer_token, session_scope, token_scope
+from ironrelay.crypto import SecretUnreadable
+from ironrelay.portal.access import (
+    UNREADABLE,
+    InvalidToken,
+    bearer_token,
+    session_scope,
+    token_scope,
+)
 from ironrelay.portal.openapi import SCHEMAS
 from ironrelay.portal.scope import TenantScope
 
@@ -91,6 +98,8 @@ def api_view(*methods: str) -> Callable[[ApiView], ApiView]:
                 return error(404, str(exc) or "Not found.")
             except BadRequest as exc:
                 return error(400, str(exc), exc.fields)
+            except SecretUnreadable:
+                return error(409, UNREADABLE)
 
         return wrapped
 

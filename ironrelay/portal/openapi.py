@@ -65,8 +65,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "event_types": {"type": "array", "items": {"type": "string"}},
             "is_active": {"type": "boolean"},
             "disabled_reason": {"type": "string"},
-            "masked_secret": {"type": "string"},
-            "custom_headers": _HEADERS,
+            "masked_secret": {"type": ["string", "null"]},  # null: unreadable with the keys
+            "custom_headers": {**_HEADERS, "type": ["object", "null"]},
             "created_at": _TIME,
             "updated_at": _TIME,
         },
@@ -199,6 +199,7 @@ _ERRORS = {
 _NOT_FOUND = {"404": _json("Error", "No such endpoint or delivery for this tenant.")}
 _BAD = {"400": _json("Error", "The body or query is not valid.")}
 _DISABLED = {"409": _json("Error", "The endpoint is disabled.")}
+_UNREADABLE = {"409": _json("Error", "The secret cannot be read with the site's keys.")}
 _ENDPOINT_ID = {
     "name": "endpoint_id",
     "in": "path",
@@ -263,7 +264,9 @@ def paths() -> dict[str, Any]:
         "/endpoints/{endpoint_id}/secret": {
             "parameters": [_ENDPOINT_ID],
             **_endpoint_action(
-                "revealSecret", "Reveal the signing secret", {"200": _json("Secret", "The secret.")}
+                "revealSecret",
+                "Reveal the signing secret",
+                {"200": _json("Secret", "The secret."), **_UNREADABLE},
             ),
         },
         "/endpoints/{endpoint_id}/secret/rotate": {

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ironrelay import crypto
+from ironrelay.dashboard.views import masked_headers
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint
 
 
@@ -14,6 +16,11 @@ def _time(value: datetime | None) -> str | None:
 
 def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
     """Return an endpoint as JSON; the secret only masked (reveal it with its own call)."""
+    try:
+        masked_secret: str | None = endpoint.masked_secret
+    except crypto.SecretUnreadable:
+        # Encrypted with a key the site no longer has: null, so the list stays whole.
+        masked_secret = None
     return {
         "id": endpoint.pk,
         "url": endpoint.url,
@@ -21,8 +28,8 @@ def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
         "event_types": list(endpoint.event_types),
         "is_active": endpoint.is_active,
         "disabled_reason": endpoint.disabled_reason,
-        "masked_secret": endpoint.masked_secret,
-        "custom_headers": endpoint.masked_headers,  # values masked, as everywhere
+        "masked_secret": masked_secret,
+        "custom_headers": masked_headers(endpoint),  # values masked, as everywhere; None unreadable
         "created_at": _time(endpoint.created_at),
         "updated_at": _time(endpoint.updated_at),
     }

@@ -32,3 +32,31 @@ def test_send_test_refuses_a_disabled_endpoint(alice):
     )
     assert b"enable it before sending a test event" in page.content
     assert (OutgoingWebhook.objects.count(), Task.objects.count()) == (messages, tasks)
+
+
+def unreadable(endpoint: Endpoint) -> None:
+    """Store the endpoint's secret and headers encrypted with a key the site does not have."""
+    from cryptography.fernet import Fernet
+
+    other = Fernet(Fernet.generate_key())
+    Endpoint.objects.filter(pk=endpoint.pk).update(
+        secret_encrypted=other.encrypt(b"whsec_lost").decode(),
+        headers_encrypted=other.encrypt(b'{"X-Key": "lost"}').decode(),
+    )
+
+
+def test_an_unreadable_secret_is_a_409_and_the_list_still_works(alice):
+    second = Endpoint.objects.create(url="https://hooks.alice.example.com/two", tenant=alice.tenant)
+    unreadable(second)
+    listed = alice.client.get(reverse("ironrelay_portal:api_endpoints"))
+    assert listed.status_code == 200
+    rows = {row["id"]: row for row in listed.json()["data"]}
+    assert rows[second.pk]["masked_secret"] is None and rows[second.pk]["custom_headers"] is None
+    assert rows[alice.endpoint.pk]["masked_secret"].startswith("whsec_")
+    one = alice.client.get(reverse("ironrelay_portal:api_endpoint", args=[second.pk]))
+    assert one.status_code == 200 and one.json()["masked_secret"] is None
+    secret = alice.client.post(reverse("ironrelay_portal:api_secret", args=[second.pk]))
+    assert secret.status_code == 409 and "cannot be read" in secret.json()["error"]
+    page = alice.client.get(reverse("ironrelay_portal:endpoint_detail", args=[second.pk]))
+    assert page.status_code == 409 and b"cannot be read" in page.content
+    assert alice.client.get(reverse("ironrelay_portal:endpoint_list")).status_code == 200
