@@ -9,11 +9,11 @@ from typing import Any
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_protect
 
 from ironrelay.conf import SettingError, get_settings
 from ironrelay.crypto import SecretUnreadable
+from ironrelay.loading import import_callable
 from ironrelay.portal.scope import TenantScope
 
 # A namespace for Django's signing, not a secret (the linters see "TOKEN" in the name).
@@ -32,12 +32,9 @@ class InvalidToken(PermissionDenied):
 @functools.cache
 def _load(path: str) -> TenantCallable:
     try:
-        found = import_string(path)
+        return import_callable(path)
     except ImportError as exc:
-        raise SettingError(f'IRONRELAY["PORTAL_TENANT"]: cannot import {path!r}: {exc}') from None
-    if not callable(found):
-        raise SettingError(f'IRONRELAY["PORTAL_TENANT"]: {path!r} is not callable')
-    return found
+        raise SettingError(f'IRONRELAY["PORTAL_TENANT"]: {exc}') from None
 
 
 def tenant_callable() -> TenantCallable:
