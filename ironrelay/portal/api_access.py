@@ -81,6 +81,11 @@ def api_view(*methods: str) -> Callable[[ApiView], ApiView]:
                 response = error(405, f"{request.method} is not allowed here.")
                 response["Allow"] = ", ".join(sorted(allowed))
                 return response
+            # Sets the csrftoken cookie _scope asked for, as ensure_csrf_cookie does: without
+            # CsrfViewMiddleware nothing else would (a no-op when the middleware already did).
+            return _csrf.process_response(request, respond(request, *args, **kwargs))
+
+        def respond(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
                 scope = _scope(request)
                 if isinstance(scope, HttpResponse):
@@ -111,6 +116,7 @@ def _scope(request: HttpRequest) -> TenantScope | HttpResponse:
     if token is not None:
         return token_scope(token)
     scope = session_scope(request)
+    _csrf.process_request(request)  # reads the cookie, as the middleware would (it may be absent)
     get_token(request)  # a single-page app reads the csrftoken cookie this sets
     rejected = _csrf.process_view(request, None, (), {})
     if rejected is not None:
