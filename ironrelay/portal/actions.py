@@ -66,7 +66,7 @@ def redeliver(request: HttpRequest, scope: TenantScope, pk: str, delivery_pk: st
     delivery = scope.delivery(endpoint, delivery_pk)
     try:
         operations.redeliver(delivery)
-    except operations.EndpointDisabled as exc:
+    except (operations.EndpointDisabled, operations.DeliveryInProgress) as exc:
         render.tell(request, str(exc), messages.WARNING)
     else:
         render.tell(request, "Queued for another attempt now.")
@@ -82,11 +82,12 @@ def recover(request: HttpRequest, scope: TenantScope, pk: str) -> HttpResponse:
         context = detail_context(request, scope, endpoint, recover_form=form)
         return render.page(request, "endpoint_detail.html", context)
     try:
-        queued = operations.recover(endpoint, form.cleaned_data["since"])
+        done = operations.recover(endpoint, scope.deliveries(endpoint), form.cleaned_data["since"])
     except operations.EndpointDisabled as exc:
         render.tell(request, str(exc), messages.WARNING)
     else:
-        render.tell(request, f"{queued} failed message(s) queued for another attempt.")
+        more = " More remain: recover again to queue the next ones." if done.more else ""
+        render.tell(request, f"{done.queued} failed message(s) queued for another attempt.{more}")
     return _to_endpoint(endpoint.pk)
 
 

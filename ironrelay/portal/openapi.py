@@ -101,8 +101,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "Recovered": {
         "type": "object",
-        "required": ["queued"],
-        "properties": {"queued": {"type": "integer", "minimum": 0}},
+        "required": ["queued", "since", "more"],
+        "properties": {
+            "queued": {"type": "integer", "minimum": 0, "maximum": 1000},
+            "since": _TIME,  # the time asked for, or 30 days ago if that is later
+            "more": {"type": "boolean"},  # failed deliveries remain: call again
+        },
     },
     "Delivery": {
         "type": "object",
@@ -301,7 +305,7 @@ def paths() -> dict[str, Any]:
             "parameters": [_ENDPOINT_ID],
             "post": _op(
                 "recoverFailed",
-                "Redeliver every failed delivery since a time",
+                "Redeliver failed deliveries since a time (30 days at most, 1,000 per call)",
                 {
                     "202": _json("Recovered", "How many were queued."),
                     **_BAD,
@@ -344,8 +348,12 @@ def paths() -> dict[str, Any]:
             "parameters": [_ENDPOINT_ID, _DELIVERY_ID],
             "post": _op(
                 "redeliver",
-                "Queue one more attempt of a delivery",
-                {"202": _json("Delivery", "The delivery."), **_NOT_FOUND, **_DISABLED},
+                "Queue one more attempt of a failed or delivered delivery",
+                {
+                    "202": _json("Delivery", "The delivery."),
+                    **_NOT_FOUND,
+                    "409": _json("Error", "The endpoint is disabled or the delivery is pending."),
+                },
             ),
         },
     }

@@ -10,7 +10,8 @@ from ironrelay.dashboard.views import masked_headers
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint
 
 
-def _time(value: datetime | None) -> str | None:
+def time(value: datetime | None) -> str | None:
+    """Return an aware time as ISO 8601 in UTC with a Z, or None."""
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
@@ -30,8 +31,8 @@ def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
         "disabled_reason": endpoint.disabled_reason,
         "masked_secret": masked_secret,
         "custom_headers": masked_headers(endpoint),  # values masked, as everywhere; None unreadable
-        "created_at": _time(endpoint.created_at),
-        "updated_at": _time(endpoint.updated_at),
+        "created_at": time(endpoint.created_at),
+        "updated_at": time(endpoint.updated_at),
     }
 
 
@@ -44,9 +45,9 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
         "event_type": message.event_type,
         "status": delivery.status,
         "attempts": delivery.attempts,
-        "created_at": _time(delivery.created_at),
-        "last_attempt_at": _time(delivery.last_attempt_at),
-        "next_attempt_at": _time(delivery.next_attempt_at),
+        "created_at": time(delivery.created_at),
+        "last_attempt_at": time(delivery.last_attempt_at),
+        "next_attempt_at": time(delivery.next_attempt_at),
         "last_status_code": delivery.last_status_code,
         "last_error": delivery.last_error,
     }
@@ -56,7 +57,7 @@ def attempt_json(attempt: DeliveryAttempt) -> dict[str, Any]:
     """Return one attempt: what was sent and what came back."""
     return {
         "number": attempt.number,
-        "at": _time(attempt.at),
+        "at": time(attempt.at),
         "url": attempt.url,
         "request_headers": attempt.request_headers,
         "status_code": attempt.status_code,
