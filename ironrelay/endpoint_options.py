@@ -7,7 +7,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.module_loading import import_string
+
+from ironrelay.loading import import_callable
 
 MAX_HEADERS = 20
 MAX_HEADER_NAME = 100
@@ -115,9 +116,6 @@ def load_transform(path: str) -> Transform:
             f"transform {path!r} is not listed in IRONRELAY['OUTGOING_TRANSFORMS']"
         ) from None
     try:
-        function = import_string(path)
+        return import_callable(path)
     except ImportError as exc:
-        raise TransformError(f"transform {path!r} cannot be imported: {exc}") from None
-    if not callable(function):
-        raise TransformError(f"transform {path!r} is not callable")
-    return function
+        raise TransformError(f"transform {exc}") from None

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from django.db.models import F
+from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from ironrelay import http, tracing
@@ -268,13 +269,31 @@ def retry_now(delivery: Delivery) -> bool:
     return True
 
 
-def redeliver_failed(endpoint: Endpoint, since: datetime) -> int:
-    """Queue a new attempt of every failed delivery to `endpoint` created since `since`."""
-    failed = list(
-        Delivery.objects.filter(
-            endpoint=endpoint, status=Delivery.Status.FAILED, created_at__gte=since
-        )
+def redeliver_failed(
+    endpoint: Endpoint,
+    since: datetime,
+    limit: int | None = None,
+    among: QuerySet[Delivery] | None = None,
+) -> int:
+    """Queue a new attempt of the failed deliveries to `endpoint` created since `since`.
+
+    Oldest first, at most `limit` of them, and only those in `among` when given; return how
+    many were queued.
+    """
+    rows = (Delivery.objects.all() if among is None else among).filter(
+        endpoint=endpoint, status=Delivery.Status.FAILED, created_at__gte=since
     )
-    for delivery in failed:
-        redeliver(delivery)
-    return len(failed)
+    with transaction.atomic():
+        # Locked, so two recovers at once cannot queue the same delivery twice.
+        picked = list(
+            rows.select_for_update().order_by("id").values_list("id", "message_id")[:limit]
+        )
+        if not picked:
+            return 0
+        Delivery.objects.filter(pk__in=[pk for pk, _ in picked]).update(
+            status=Delivery.Status.PENDING, finished_at=None, next_attempt_at=timezone.now()
+        )
+        delivery_task(endpoint).bulk_defer(
+            [((message_id, endpoint.pk), {"manual": True}) for _, message_id in picked]
+        )
+    return len(picked)

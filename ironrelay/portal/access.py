@@ -9,15 +9,20 @@ from typing import Any
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_protect
 
 from ironrelay.conf import SettingError, get_settings
+from ironrelay.crypto import SecretUnreadable
+from ironrelay.loading import import_callable
 from ironrelay.portal.scope import TenantScope
 
 # A namespace for Django's signing, not a secret (the linters see "TOKEN" in the name).
 TOKEN_SALT = "ironrelay.portal.token"  # noqa: S105  # nosec B105
 TenantCallable = Callable[[HttpRequest], object]
+UNREADABLE = (
+    "This endpoint's secret cannot be read with the site's current keys; "
+    "ask the site's support to restore the old key or replace the endpoint."
+)
 
 
 class InvalidToken(PermissionDenied):
@@ -27,12 +32,9 @@ class InvalidToken(PermissionDenied):
 @functools.cache
 def _load(path: str) -> TenantCallable:
     try:
-        found = import_string(path)
+        return import_callable(path)
     except ImportError as exc:
-        raise SettingError(f'IRONRELAY["PORTAL_TENANT"]: cannot import {path!r}: {exc}') from None
-    if not callable(found):
-        raise SettingError(f'IRONRELAY["PORTAL_TENANT"]: {path!r} is not callable')
-    return found
+        raise SettingError(f'IRONRELAY["PORTAL_TENANT"]: {exc}') from None
 
 
 def tenant_callable() -> TenantCallable:
@@ -104,6 +106,10 @@ def portal_page(view: View) -> View:
     @csrf_protect  # even in a project without CsrfViewMiddleware
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return view(request, session_scope(request), *args, **kwargs)
+        scope = session_scope(request)
+        try:
+            return view(request, scope, *args, **kwargs)
+        except SecretUnreadable:
+            return HttpResponse(UNREADABLE, status=409, content_type="text/plain; charset=utf-8")
 
     return wrapped

@@ -50,10 +50,11 @@ def send_test(request: HttpRequest, scope: TenantScope, pk: str) -> HttpResponse
     if not form.is_valid():
         render.tell(request, "Choose an event type of the catalog.", messages.ERROR)
         return _to_endpoint(endpoint.pk)
-    if not endpoint.is_active:
-        render.tell(request, "The endpoint is disabled: enable it first.", messages.WARNING)
+    try:
+        delivery = operations.send_test(endpoint, form.cleaned_data["event_type"])
+    except operations.EndpointDisabled as exc:
+        render.tell(request, str(exc), messages.WARNING)
         return _to_endpoint(endpoint.pk)
-    delivery = operations.send_test(endpoint, form.cleaned_data["event_type"])
     render.tell(request, "Test event queued: this page shows the response once it is sent.")
     return redirect("ironrelay_portal:delivery_detail", endpoint.pk, delivery.pk)
 
@@ -65,7 +66,7 @@ def redeliver(request: HttpRequest, scope: TenantScope, pk: str, delivery_pk: st
     delivery = scope.delivery(endpoint, delivery_pk)
     try:
         operations.redeliver(delivery)
-    except operations.EndpointDisabled as exc:
+    except (operations.EndpointDisabled, operations.DeliveryInProgress) as exc:
         render.tell(request, str(exc), messages.WARNING)
     else:
         render.tell(request, "Queued for another attempt now.")
@@ -81,11 +82,12 @@ def recover(request: HttpRequest, scope: TenantScope, pk: str) -> HttpResponse:
         context = detail_context(request, scope, endpoint, recover_form=form)
         return render.page(request, "endpoint_detail.html", context)
     try:
-        queued = operations.recover(endpoint, form.cleaned_data["since"])
+        done = operations.recover(endpoint, scope.deliveries(endpoint), form.cleaned_data["since"])
     except operations.EndpointDisabled as exc:
         render.tell(request, str(exc), messages.WARNING)
     else:
-        render.tell(request, f"{queued} failed message(s) queued for another attempt.")
+        more = " More remain: recover again to queue the next ones." if done.more else ""
+        render.tell(request, f"{done.queued} failed message(s) queued for another attempt.{more}")
     return _to_endpoint(endpoint.pk)
 
 

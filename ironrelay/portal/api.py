@@ -90,9 +90,10 @@ def send_test(request: HttpRequest, scope: TenantScope, pk: str) -> JsonResponse
     form = TestEventForm(json_body(request, "TestEvent", required=False))
     if not form.is_valid():
         raise BadRequest("The test event is not valid.", _fields(form))
-    if not found.is_active:
-        return error(409, "The endpoint is disabled: enable it before sending a test event.")
-    delivery = operations.send_test(found, form.cleaned_data["event_type"])
+    try:
+        delivery = operations.send_test(found, form.cleaned_data["event_type"])
+    except operations.EndpointDisabled as exc:
+        return error(409, str(exc))
     return JsonResponse(serializers.delivery_json(delivery), status=202)
 
 
@@ -103,10 +104,11 @@ def recover(request: HttpRequest, scope: TenantScope, pk: str) -> JsonResponse:
     if not form.is_valid():
         raise BadRequest("Give the time to recover from as since.", _fields(form))
     try:
-        queued = operations.recover(found, form.cleaned_data["since"])
+        done = operations.recover(found, scope.deliveries(found), form.cleaned_data["since"])
     except operations.EndpointDisabled as exc:
         return error(409, str(exc))
-    return JsonResponse({"queued": queued}, status=202)
+    body = {"queued": done.queued, "since": serializers.time(done.since), "more": done.more}
+    return JsonResponse(body, status=202)
 
 
 @api_view("GET")
@@ -144,7 +146,7 @@ def redeliver(request: HttpRequest, scope: TenantScope, pk: str, delivery_pk: st
     found = scope.delivery(scope.endpoint(pk), delivery_pk)
     try:
         operations.redeliver(found)
-    except operations.EndpointDisabled as exc:
+    except (operations.EndpointDisabled, operations.DeliveryInProgress) as exc:
         return error(409, str(exc))
     found.refresh_from_db()
     return JsonResponse(serializers.delivery_json(found), status=202)

@@ -14,7 +14,14 @@ from django.views.decorators.csrf import csrf_exempt
 from jsonschema import Draft202012Validator
 
 from ironrelay.conf import SettingError
-from ironrelay.portal.access import InvalidToken, bearer_token, session_scope, token_scope
+from ironrelay.crypto import SecretUnreadable
+from ironrelay.portal.access import (
+    UNREADABLE,
+    InvalidToken,
+    bearer_token,
+    session_scope,
+    token_scope,
+)
 from ironrelay.portal.openapi import SCHEMAS
 from ironrelay.portal.scope import TenantScope
 
@@ -74,6 +81,11 @@ def api_view(*methods: str) -> Callable[[ApiView], ApiView]:
                 response = error(405, f"{request.method} is not allowed here.")
                 response["Allow"] = ", ".join(sorted(allowed))
                 return response
+            # Sets the csrftoken cookie _scope asked for, as ensure_csrf_cookie does: without
+            # CsrfViewMiddleware nothing else would (a no-op when the middleware already did).
+            return _csrf.process_response(request, respond(request, *args, **kwargs))
+
+        def respond(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
                 scope = _scope(request)
                 if isinstance(scope, HttpResponse):
@@ -91,6 +103,8 @@ def api_view(*methods: str) -> Callable[[ApiView], ApiView]:
                 return error(404, str(exc) or "Not found.")
             except BadRequest as exc:
                 return error(400, str(exc), exc.fields)
+            except SecretUnreadable:
+                return error(409, UNREADABLE)
 
         return wrapped
 
@@ -102,6 +116,7 @@ def _scope(request: HttpRequest) -> TenantScope | HttpResponse:
     if token is not None:
         return token_scope(token)
     scope = session_scope(request)
+    _csrf.process_request(request)  # reads the cookie, as the middleware would (it may be absent)
     get_token(request)  # a single-page app reads the csrftoken cookie this sets
     rejected = _csrf.process_view(request, None, (), {})
     if rejected is not None:

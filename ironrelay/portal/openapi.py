@@ -65,8 +65,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "event_types": {"type": "array", "items": {"type": "string"}},
             "is_active": {"type": "boolean"},
             "disabled_reason": {"type": "string"},
-            "masked_secret": {"type": "string"},
-            "custom_headers": _HEADERS,
+            "masked_secret": {"type": ["string", "null"]},  # null: unreadable with the keys
+            "custom_headers": {**_HEADERS, "type": ["object", "null"]},
             "created_at": _TIME,
             "updated_at": _TIME,
         },
@@ -101,8 +101,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "Recovered": {
         "type": "object",
-        "required": ["queued"],
-        "properties": {"queued": {"type": "integer", "minimum": 0}},
+        "required": ["queued", "since", "more"],
+        "properties": {
+            "queued": {"type": "integer", "minimum": 0, "maximum": 1000},
+            "since": _TIME,  # the time asked for, or 30 days ago if that is later
+            "more": {"type": "boolean"},  # failed deliveries remain: call again
+        },
     },
     "Delivery": {
         "type": "object",
@@ -199,6 +203,7 @@ _ERRORS = {
 _NOT_FOUND = {"404": _json("Error", "No such endpoint or delivery for this tenant.")}
 _BAD = {"400": _json("Error", "The body or query is not valid.")}
 _DISABLED = {"409": _json("Error", "The endpoint is disabled.")}
+_UNREADABLE = {"409": _json("Error", "The secret cannot be read with the site's keys.")}
 _ENDPOINT_ID = {
     "name": "endpoint_id",
     "in": "path",
@@ -263,7 +268,9 @@ def paths() -> dict[str, Any]:
         "/endpoints/{endpoint_id}/secret": {
             "parameters": [_ENDPOINT_ID],
             **_endpoint_action(
-                "revealSecret", "Reveal the signing secret", {"200": _json("Secret", "The secret.")}
+                "revealSecret",
+                "Reveal the signing secret",
+                {"200": _json("Secret", "The secret."), **_UNREADABLE},
             ),
         },
         "/endpoints/{endpoint_id}/secret/rotate": {
@@ -298,7 +305,7 @@ def paths() -> dict[str, Any]:
             "parameters": [_ENDPOINT_ID],
             "post": _op(
                 "recoverFailed",
-                "Redeliver every failed delivery since a time",
+                "Redeliver failed deliveries since a time (30 days at most, 1,000 per call)",
                 {
                     "202": _json("Recovered", "How many were queued."),
                     **_BAD,
@@ -341,8 +348,12 @@ def paths() -> dict[str, Any]:
             "parameters": [_ENDPOINT_ID, _DELIVERY_ID],
             "post": _op(
                 "redeliver",
-                "Queue one more attempt of a delivery",
-                {"202": _json("Delivery", "The delivery."), **_NOT_FOUND, **_DISABLED},
+                "Queue one more attempt of a failed or delivered delivery",
+                {
+                    "202": _json("Delivery", "The delivery."),
+                    **_NOT_FOUND,
+                    "409": _json("Error", "The endpoint is disabled or the delivery is pending."),
+                },
             ),
         },
     }

@@ -28,8 +28,12 @@ class TenantScope:
             raise Http404("No such endpoint.") from None
 
     def deliveries(self, endpoint: Endpoint) -> QuerySet[Delivery]:
-        """Return the deliveries to an endpoint taken from endpoint() (so this tenant's)."""
-        return Delivery.objects.filter(endpoint=endpoint).select_related("message")
+        """Return this tenant's (or untenanted) messages' deliveries to one of its endpoints."""
+        # The endpoint alone is not enough: staff may move an endpoint to another tenant, and its
+        # old deliveries (payloads, attempts) are still the previous tenant's.
+        return Delivery.objects.filter(
+            endpoint=endpoint, message__tenant__in=(self.tenant, "")
+        ).select_related("message")
 
     def delivery(self, endpoint: Endpoint, pk: object) -> Delivery:
         """Return one delivery to one of this tenant's endpoints, or 404."""

@@ -5,15 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ironrelay import crypto
+from ironrelay.dashboard.views import masked_headers
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint
 
 
-def _time(value: datetime | None) -> str | None:
+def time(value: datetime | None) -> str | None:
+    """Return an aware time as ISO 8601 in UTC with a Z, or None."""
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
     """Return an endpoint as JSON; the secret only masked (reveal it with its own call)."""
+    try:
+        masked_secret: str | None = endpoint.masked_secret
+    except crypto.SecretUnreadable:
+        # Encrypted with a key the site no longer has: null, so the list stays whole.
+        masked_secret = None
     return {
         "id": endpoint.pk,
         "url": endpoint.url,
@@ -21,10 +29,10 @@ def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
         "event_types": list(endpoint.event_types),
         "is_active": endpoint.is_active,
         "disabled_reason": endpoint.disabled_reason,
-        "masked_secret": endpoint.masked_secret,
-        "custom_headers": endpoint.masked_headers,  # values masked, as everywhere
-        "created_at": _time(endpoint.created_at),
-        "updated_at": _time(endpoint.updated_at),
+        "masked_secret": masked_secret,
+        "custom_headers": masked_headers(endpoint),  # values masked, as everywhere; None unreadable
+        "created_at": time(endpoint.created_at),
+        "updated_at": time(endpoint.updated_at),
     }
 
 
@@ -37,9 +45,9 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
         "event_type": message.event_type,
         "status": delivery.status,
         "attempts": delivery.attempts,
-        "created_at": _time(delivery.created_at),
-        "last_attempt_at": _time(delivery.last_attempt_at),
-        "next_attempt_at": _time(delivery.next_attempt_at),
+        "created_at": time(delivery.created_at),
+        "last_attempt_at": time(delivery.last_attempt_at),
+        "next_attempt_at": time(delivery.next_attempt_at),
         "last_status_code": delivery.last_status_code,
         "last_error": delivery.last_error,
     }
@@ -49,7 +57,7 @@ def attempt_json(attempt: DeliveryAttempt) -> dict[str, Any]:
     """Return one attempt: what was sent and what came back."""
     return {
         "number": attempt.number,
-        "at": _time(attempt.at),
+        "at": time(attempt.at),
         "url": attempt.url,
         "request_headers": attempt.request_headers,
         "status_code": attempt.status_code,

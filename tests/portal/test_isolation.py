@@ -193,3 +193,26 @@ def test_a_customer_cannot_set_the_tenant_or_site_options(alice, bob):
     assert Endpoint.objects.filter(tenant=bob.tenant).count() == 1
     mine = Endpoint.objects.filter(tenant=alice.tenant)
     assert not any(e.transform for e in mine)
+
+
+def test_a_moved_endpoint_keeps_its_old_tenants_deliveries_hidden(alice, bob):
+    """Staff move Alice's endpoint to Bob: Bob never sees the messages made for Alice."""
+    Endpoint.objects.filter(pk=alice.endpoint.pk).update(tenant=bob.tenant)
+    endpoint, old = alice.endpoint.pk, alice.delivery
+    listed = [
+        bob.client.get(reverse("ironrelay_portal:endpoint_detail", args=[endpoint])),
+        bob.client.get(reverse("ironrelay_portal:api_deliveries", args=[endpoint])),
+    ]
+    for response in listed:
+        assert response.status_code == 200
+        assert old.message_id.encode() not in response.content
+    assert listed[1].json()["data"] == []
+    for name in ("delivery_detail", "api_delivery", "redeliver", "api_redeliver"):
+        response = call(
+            bob.client,
+            Route(name, "post" if "redeliver" in name else "get", True),
+            endpoint,
+            old.pk,
+        )
+        assert response.status_code == 404, name
+        assert f"oops from {alice.tenant}".encode() not in response.content
