@@ -120,11 +120,12 @@ def on_endpoint_disabled(*, endpoint: Endpoint, reason: str, **kwargs: Any) -> N
     """Mail that an endpoint was disabled (endpoint_disabled receiver)."""
     # The host only: a stored URL may carry a token in its path, query or userinfo.
     host = urlsplit(endpoint.url).hostname or "?"
+    name = endpoint.description or f"endpoint {endpoint.pk}"  # str(endpoint) may be the URL
     send(
         "endpoint-disabled",
         str(endpoint.pk),
         f"endpoint {endpoint.pk} ({host}) disabled",
-        f"Deliveries to endpoint {endpoint.pk} ({endpoint} at host {host}) stopped: {reason}.",
+        f"Deliveries to {name} (at host {host}) stopped: {reason}.",
     )
 
 

@@ -98,6 +98,19 @@ def test_each_subject_has_its_own_limit(alerting):
     assert "410 Gone" in sent_mails()[2].body
 
 
+def test_the_endpoint_mail_names_the_host_but_not_the_url(alerting):
+    url = "https://hooks.example.com/t/path-secret?token=query-secret"
+    endpoint = Endpoint.objects.create(url=url, event_types=["*"])
+    disable(endpoint, "10 deliveries in a row failed")
+    described = Endpoint.objects.create(url=url, event_types=["*"], description="Billing")
+    disable(described, "10 deliveries in a row failed")
+    first, second = sent_mails()
+    assert f"Deliveries to endpoint {endpoint.pk} (at host hooks.example.com)" in first.body
+    assert "Deliveries to Billing (at host hooks.example.com)" in second.body
+    for message in (first, second):
+        assert "secret" not in message.subject + message.body
+
+
 def test_no_mail_unless_asked_but_the_signal_is_sent(settings):
     settings.ADMINS = [("Ops", "ops@example.com")]
     seen = []
