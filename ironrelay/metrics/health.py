@@ -29,7 +29,9 @@ def check(
     workers: bool = True,
 ) -> Verdict:
     """Check the database, the newest worker heartbeat and (with max_lag) the oldest due task."""
-    heartbeat_limit = max_heartbeat_age or get_settings().WORKER_LEASE
+    heartbeat_limit = max_heartbeat_age
+    if heartbeat_limit is None:  # not `or`: 0 is a limit
+        heartbeat_limit = get_settings().WORKER_LEASE
     try:
         connection = connections[router.db_for_read(Task)]
         with connection.cursor() as cursor:
