@@ -148,7 +148,7 @@ def check_queue_lag() -> list[str]:
     if limit is None:
         return []
     lagging = []
-    for queue in readings.queues():
+    for queue in readings.lagging_candidates():
         if queue.oldest_due_age > limit:
             lagging.append(queue.name)
             for receiver, result in queue_lagging.send_robust(

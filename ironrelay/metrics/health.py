@@ -37,7 +37,7 @@ def check(
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         found = readings.workers() if workers else None
-        lagging = readings.queues() if max_lag is not None else []
+        lagging = readings.lagging_candidates() if max_lag is not None else []
     except DatabaseError as exc:
         # The first line only: later lines may quote a statement.
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -7,8 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from ironrelay import alerts
 from ironrelay.metrics import health
-from ironrelay.models import Worker
+from ironrelay.models import Task, Worker
+from ironrelay.tasks import queues
+from tests.testapp.tasks import send_email
 
 pytestmark = pytest.mark.django_db
 
@@ -21,3 +24,22 @@ def test_a_max_heartbeat_age_of_zero_is_applied_not_replaced_by_the_lease():
     verdict = health.check(max_heartbeat_age=0)
     assert not verdict.healthy
     assert "(limit 0 s)" in verdict.reason
+
+
+def test_a_paused_queue_is_not_behind():
+    Worker.objects.create(id="w", hostname="h", pid=1, last_heartbeat=timezone.now())
+    send_email.defer(1)
+    Task.objects.update(run_after=timezone.now() - timedelta(hours=1))
+    assert not health.check(max_lag=60).healthy
+    queues.pause("emails")
+    verdict = health.check(max_lag=60)
+    assert verdict.healthy, verdict.reason
+
+
+def test_a_paused_queue_does_not_alert(settings):
+    settings.IRONRELAY = {**settings.IRONRELAY, "ALERT_QUEUE_LAG": 60}
+    send_email.defer(1)
+    Task.objects.update(run_after=timezone.now() - timedelta(hours=1))
+    assert alerts.check_queue_lag() == ["emails"]
+    queues.pause("emails")
+    assert alerts.check_queue_lag() == []
