@@ -3,12 +3,17 @@
 Each kind of alert about one subject (an endpoint, a task path, a queue) is mailed at most once
 per ALERT_INTERVAL, across every process: the time of the last mail is a row in the database,
 and only the process whose UPDATE or INSERT of that row succeeds sends the mail.
+
+The mail itself goes out from one daemon thread: the callers are the worker's loop and its
+write-back, and a hung mail server (EMAIL_TIMEOUT is None by default) must not stop heartbeats.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import queue as stdlib_queue
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -26,6 +31,11 @@ from ironrelay.signals import endpoint_disabled, queue_lagging, task_failed
 logger = logging.getLogger("ironrelay.alerts")
 
 _recent: dict[str, float] = {}  # alert key -> monotonic time its last mail was sent
+
+MAX_QUEUED_MAILS = 100
+_mails: stdlib_queue.Queue[tuple[str, str, str]] = stdlib_queue.Queue(maxsize=MAX_QUEUED_MAILS)
+_sender: threading.Thread | None = None
+_sender_lock = threading.Lock()
 
 
 def claim_alert(kind: str, subject: str) -> bool:
@@ -74,22 +84,48 @@ def send(kind: str, subject: str, title: str, message: str) -> bool:
     hours = conf.ALERT_INTERVAL / 3600
     footer = f"\n\nFurther {kind} alerts about this are not mailed for {hours:g} hour(s)."
     try:
-        mail_admins(f"IronRelay: {title}", message + footer)
-    except Exception:  # a mail server's failure must not fail the worker or the request
-        logger.exception("Could not mail the %s alert", kind)
+        _mails.put_nowait((kind, f"IronRelay: {title}", message + footer))
+    except stdlib_queue.Full:  # the mail server is hung or slow: drop rather than grow or block
+        logger.error("Alert mail queue is full; dropping the %s alert about %s", kind, subject)
         return False
+    _start_sender()
     return True
+
+
+def _start_sender() -> None:
+    global _sender
+    with _sender_lock:
+        if _sender is None or not _sender.is_alive():
+            _sender = threading.Thread(target=_send_mails, name="ironrelay-alert-mail", daemon=True)
+            _sender.start()
+
+
+def _send_mails() -> None:
+    while True:
+        kind, subject, body = _mails.get()
+        try:
+            mail_admins(subject, body)
+        except Exception:  # a mail server's failure must not end the sender thread
+            logger.exception("Could not mail the %s alert", kind)
+        finally:
+            _mails.task_done()
+
+
+def wait_for_mails() -> None:
+    """Block until every queued alert mail was handed to the mail backend (tests)."""
+    _mails.join()
 
 
 def on_endpoint_disabled(*, endpoint: Endpoint, reason: str, **kwargs: Any) -> None:
     """Mail that an endpoint was disabled (endpoint_disabled receiver)."""
     # The host only: a stored URL may carry a token in its path, query or userinfo.
     host = urlsplit(endpoint.url).hostname or "?"
+    name = endpoint.description or f"endpoint {endpoint.pk}"  # str(endpoint) may be the URL
     send(
         "endpoint-disabled",
         str(endpoint.pk),
         f"endpoint {endpoint.pk} ({host}) disabled",
-        f"Deliveries to endpoint {endpoint.pk} ({endpoint} at host {host}) stopped: {reason}.",
+        f"Deliveries to {name} (at host {host}) stopped: {reason}.",
     )
 
 
@@ -112,7 +148,7 @@ def check_queue_lag() -> list[str]:
     if limit is None:
         return []
     lagging = []
-    for queue in readings.queues():
+    for queue in readings.lagging_candidates():
         if queue.oldest_due_age > limit:
             lagging.append(queue.name)
             for receiver, result in queue_lagging.send_robust(

@@ -85,6 +85,9 @@ def _state_families() -> list[GaugeMetricFamily]:
             "How long the longest-waiting due task has waited.",
             labels=queue,
         ),
+        GaugeMetricFamily(
+            PREFIX + "queue_paused", "1 if an operator paused the queue.", labels=queue
+        ),
         GaugeMetricFamily(PREFIX + "workers", "Workers with a heartbeat within the lease."),
         GaugeMetricFamily(
             PREFIX + "endpoint_active", "1 if the endpoint is enabled.", labels=["endpoint"]
@@ -114,12 +117,18 @@ def _state_families() -> list[GaugeMetricFamily]:
 
 def _read_state() -> list[GaugeMetricFamily]:
     families = _state_families()
-    pending, due, running, age, workers, active, failing, failures, lag, last_failed = families
-    for q in readings.queues():
+    pending, due, running, age, paused, workers, active, failing, failures, lag, last_failed = (
+        families
+    )
+    paused_names = readings.paused_queues()
+    queues = readings.queues()
+    for q in queues:
         pending.add_metric([q.name], q.pending)
         due.add_metric([q.name], q.due)
         running.add_metric([q.name], q.running)
         age.add_metric([q.name], q.oldest_due_age)
+    for name in sorted(paused_names | {q.name for q in queues}):
+        paused.add_metric([name], 1 if name in paused_names else 0)
     workers.add_metric([], readings.workers().live)
     for e in readings.endpoints():
         label = [str(e.id)]

@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from datetime import timedelta
 
-from django.db import DatabaseError, connections, router
+from django.db import DatabaseError, connections, router, transaction
 
 from ironrelay.conf import get_settings
 from ironrelay.models import MetricCounter
@@ -143,16 +143,23 @@ UPSERT = (  # PostgreSQL and SQLite
 )
 
 
+UPSERT_ROWS = 500  # series per statement: 2,000 parameters, far below every database's limit
+
+
 def _write(batch: Mapping[tuple[str, Labels], float]) -> None:
     connection = connections[router.db_for_write(MetricCounter)]
-    params: list[object] = []
-    for (name, labels), amount in sorted(batch.items()):
-        text = json.dumps(dict(labels), sort_keys=True, separators=(",", ":"))
-        params += [series_key(name, labels), name, text, amount]
     template = UPSERT_MYSQL if connection.vendor == "mysql" else UPSERT
-    sql = template.format(rows=", ".join(["(%s, %s, %s, %s)"] * len(batch)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    series = sorted(batch.items())
+    # All chunks or none: a failed flush puts the whole batch back to be written again.
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for start in range(0, len(series), UPSERT_ROWS):
+            chunk = series[start : start + UPSERT_ROWS]
+            params: list[object] = []
+            for (name, labels), amount in chunk:
+                text = json.dumps(dict(labels), sort_keys=True, separators=(",", ":"))
+                params += [series_key(name, labels), name, text, amount]
+            sql = template.format(rows=", ".join(["(%s, %s, %s, %s)"] * len(chunk)))
+            cursor.execute(sql, params)
 
 
 def discard_pending() -> None:

@@ -29,13 +29,15 @@ def check(
     workers: bool = True,
 ) -> Verdict:
     """Check the database, the newest worker heartbeat and (with max_lag) the oldest due task."""
-    heartbeat_limit = max_heartbeat_age or get_settings().WORKER_LEASE
+    heartbeat_limit = max_heartbeat_age
+    if heartbeat_limit is None:  # not `or`: 0 is a limit
+        heartbeat_limit = get_settings().WORKER_LEASE
     try:
         connection = connections[router.db_for_read(Task)]
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         found = readings.workers() if workers else None
-        lagging = readings.queues() if max_lag is not None else []
+        lagging = readings.lagging_candidates() if max_lag is not None else []
     except DatabaseError as exc:
         # The first line only: later lines may quote a statement.
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -9,7 +9,7 @@ from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ironrelay.conf import get_settings
-from ironrelay.models import Endpoint, Schedule, Task, Worker
+from ironrelay.models import Endpoint, Queue, Schedule, Task, Worker
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,17 @@ def queues(now: datetime | None = None) -> list[QueueReading]:
             if row["oldest"] is not None:
                 values["oldest_due_age"] = max((now - row["oldest"]).total_seconds(), 0.0)
     return [QueueReading(name, **values) for name, values in sorted(found.items())]  # type: ignore[arg-type]
+
+
+def paused_queues() -> set[str]:
+    """Return the names of the queues an operator paused (one query; few rows)."""
+    return set(Queue.objects.filter(paused=True).values_list("name", flat=True))
+
+
+def lagging_candidates(now: datetime | None = None) -> list[QueueReading]:
+    """Return the queues whose lag counts: not paused, since nothing is claimed from those."""
+    paused = paused_queues()
+    return [q for q in queues(now) if q.name not in paused]
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,7 @@ def validate_event(event_type: str, data: Any) -> None:
         return
     if entry is None or entry.schema is None:
         return  # not in the catalog, or declared without a schema: nothing to check against
-    error = _first_error(entry.schema, data)
+    error = _first_error(entry.schema, data, quote_data=mode == "error")
     if not error:
         return
     message = f"Data of event {event_type!r} does not match its schema: {error}"
@@ -195,12 +195,15 @@ def validate_event(event_type: str, data: Any) -> None:
     logger.warning("%s (sent anyway: EVENT_SCHEMA_VALIDATION is 'warn')", message)
 
 
-def _first_error(schema: dict[str, Any], data: Any) -> str:
+def _first_error(schema: dict[str, Any], data: Any, *, quote_data: bool = True) -> str:
     """Return the first validation error as "at <path>: <message>", or ""."""
     error = next(iter(_validator(_Frozen(schema)).iter_errors(data)), None)
     if error is None:
         return ""
     path = "/" + "/".join(str(part) for part in error.absolute_path)
+    if not quote_data:  # for the log: jsonschema's message quotes the payload's values
+        rule = "/" + "/".join(str(part) for part in error.absolute_schema_path)
+        return f"at {path}: fails the schema's {error.validator!r} rule at {rule}"
     return f"at {path}: {error.message[:MAX_ERROR_CHARS]}"
 
 

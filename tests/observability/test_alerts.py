@@ -28,6 +28,11 @@ def _fresh_memory():
     alerts.forget_recent()
 
 
+def sent_mails() -> list:
+    alerts.wait_for_mails()
+    return mail.outbox
+
+
 @pytest.fixture
 def alerting(settings):
     settings.ADMINS = [("Ops", "ops@example.com")]
@@ -49,7 +54,7 @@ def fail_for_good(n: int, task=always_fails) -> list[Task]:
 
 def test_many_failures_of_one_task_in_an_hour_send_one_mail(alerting):
     fail_for_good(50)
-    [message] = mail.outbox
+    [message] = sent_mails()
     assert message.to == ["ops@example.com"]
     assert always_fails.path in message.subject
     assert "RuntimeError: card declined" in message.body
@@ -60,7 +65,7 @@ def test_another_process_that_mailed_recently_holds_this_one_back(alerting):
     fail_for_good(1)
     alerts.forget_recent()  # as if a second worker process saw the next failure
     fail_for_good(3)
-    assert len(mail.outbox) == 1
+    assert len(sent_mails()) == 1
 
 
 def test_later_failures_cost_no_query_once_the_mail_is_sent(alerting):
@@ -78,7 +83,7 @@ def test_a_mail_is_sent_again_after_the_interval(alerting):
     alerts.forget_recent()  # or an hour of this process's time passes
     fail_for_good(1)
     fail_for_good(1)
-    assert len(mail.outbox) == 2
+    assert len(sent_mails()) == 2
 
 
 def test_each_subject_has_its_own_limit(alerting):
@@ -87,10 +92,23 @@ def test_each_subject_has_its_own_limit(alerting):
     disable(endpoint, "10 deliveries in a row failed")
     other = Endpoint.objects.create(url="http://127.0.0.1:9/other", event_types=["*"])
     disable(other, "the endpoint answered 410 Gone")
-    subjects = [m.subject for m in mail.outbox]
+    subjects = [m.subject for m in sent_mails()]
     assert len(subjects) == 3
     assert any(f"endpoint {endpoint.pk} (127.0.0.1) disabled" in s for s in subjects)
-    assert "410 Gone" in mail.outbox[2].body
+    assert "410 Gone" in sent_mails()[2].body
+
+
+def test_the_endpoint_mail_names_the_host_but_not_the_url(alerting):
+    url = "https://hooks.example.com/t/path-secret?token=query-secret"
+    endpoint = Endpoint.objects.create(url=url, event_types=["*"])
+    disable(endpoint, "10 deliveries in a row failed")
+    described = Endpoint.objects.create(url=url, event_types=["*"], description="Billing")
+    disable(described, "10 deliveries in a row failed")
+    first, second = sent_mails()
+    assert f"Deliveries to endpoint {endpoint.pk} (at host hooks.example.com)" in first.body
+    assert "Deliveries to Billing (at host hooks.example.com)" in second.body
+    for message in (first, second):
+        assert "secret" not in message.subject + message.body
 
 
 def test_no_mail_unless_asked_but_the_signal_is_sent(settings):
@@ -106,7 +124,7 @@ def test_no_mail_unless_asked_but_the_signal_is_sent(settings):
     finally:
         task_failed.disconnect(receiver)
     assert sorted(seen) == sorted(t.pk for t in failed)
-    assert not mail.outbox and not AlertSent.objects.exists()
+    assert not sent_mails() and not AlertSent.objects.exists()
 
 
 def test_a_retry_is_not_an_alert(alerting):
@@ -115,7 +133,7 @@ def test_a_retry_is_not_an_alert(alerting):
     error = queue.error_record(task, RuntimeError("x"), "")
     queue.record_outcomes("w1", [Outcome(task=task, ok=False, error=error)])
     assert Task.objects.get().status == "pending"
-    assert not mail.outbox
+    assert not sent_mails()
 
 
 def test_queue_lag_over_the_limit_alerts_once(alerting):
@@ -135,7 +153,7 @@ def test_queue_lag_over_the_limit_alerts_once(alerting):
     finally:
         queue_lagging.disconnect(receiver)
     assert lags == [("emails", 300.0), ("emails", 300.0)]  # the signal: every check
-    [message] = mail.outbox  # the mail: once
+    [message] = sent_mails()  # the mail: once
     assert "queue emails is 300 s behind" in message.subject
 
 
@@ -144,7 +162,7 @@ def test_queue_lag_is_not_checked_without_a_limit(alerting, django_assert_num_qu
     Task.objects.update(run_after=timezone.now() - timedelta(days=1))
     with django_assert_num_queries(0):
         assert alerts.check_queue_lag() == []
-    assert not mail.outbox
+    assert not sent_mails()
 
 
 def test_a_broken_mail_server_does_not_break_the_worker(alerting):
@@ -164,3 +182,38 @@ def test_a_failing_receiver_does_not_break_the_write_back(caplog):
         task_failed.disconnect(broken)
     assert Task.objects.get().status == "failed"
     assert "receiver bug" in caplog.text
+
+
+def test_a_hung_mail_server_does_not_hold_up_the_write_back(alerting):
+    from tests.observability import hung_mail
+
+    alerting.EMAIL_BACKEND = "tests.observability.hung_mail.Backend"
+    for event in (hung_mail.entered, hung_mail.release, hung_mail.finished):
+        event.clear()
+    hung_mail.sent.clear()
+    fail_for_good(1)  # returns while the backend hangs
+    assert Task.objects.get().status == "failed"
+    assert hung_mail.entered.wait(10)
+    assert not hung_mail.finished.is_set()
+    hung_mail.release.set()
+    alerts.wait_for_mails()
+    [message] = hung_mail.sent
+    assert "task tests.testapp.tasks.always_fails failed" in message.subject
+
+
+def test_alert_mails_are_dropped_when_the_queue_is_full(alerting, caplog):
+    from tests.observability import hung_mail
+
+    alerting.EMAIL_BACKEND = "tests.observability.hung_mail.Backend"
+    for event in (hung_mail.entered, hung_mail.release, hung_mail.finished):
+        event.clear()
+    try:
+        assert alerts.send("test", "first", "first", "body")
+        assert hung_mail.entered.wait(10)  # the sender holds the first mail
+        for n in range(alerts.MAX_QUEUED_MAILS):
+            assert alerts.send("test", f"queued {n}", "queued", "body")
+        assert not alerts.send("test", "one too many", "dropped", "body")
+        assert "dropping the test alert about one too many" in caplog.text
+    finally:
+        hung_mail.release.set()
+        alerts.wait_for_mails()

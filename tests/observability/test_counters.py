@@ -129,3 +129,16 @@ def test_deliveries_counted_by_endpoint_and_outcome(metrics_on, receiver, drain)
         (("endpoint", str(down.pk)), ("outcome", "retry")): 3.0,
         (("endpoint", str(down.pk)), ("outcome", "failed")): 1.0,
     }
+
+
+def test_many_series_are_written_in_chunks(metrics_on):
+    for n in range(1_200):
+        counters.add("tasks_finished", {"task": f"t{n}", "queue": "q", "status": "success"}, n)
+    with CaptureQueriesContext(connection) as queries:
+        assert counters.flush(force=True) == 1_200
+    inserts = [q["sql"] for q in queries if "INSERT INTO" in q["sql"]]
+    assert len(inserts) == 3  # 500 + 500 + 200 series
+    stored = values("tasks_finished")
+    assert len(stored) == 1_200
+    assert stored[(("queue", "q"), ("status", "success"), ("task", "t1199"))] == 1199.0
+    assert MetricCounter.objects.filter(name="tasks_finished").count() == 1_200

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ironrelay.metrics import counters
 from ironrelay.metrics.collector import IronRelayCollector
 from ironrelay.models import Endpoint, Schedule, Task, Worker
-from ironrelay.tasks import claim, schedule_manager
+from ironrelay.tasks import claim, queues, schedule_manager
 from tests.testapp.tasks import always_fails, noop, record, send_email
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +82,18 @@ def test_queue_depth_lag_workers_and_endpoints_are_reported(staff_client, metric
     failures = ("ironrelay_endpoint_consecutive_failures", (("endpoint", str(down.pk)),))
     assert samples[failures] == 4
     assert running.queue_name == "emails"
+
+
+def test_paused_queues_are_reported_and_keep_their_depth(staff_client, metrics_on):
+    noop.defer(1)
+    send_email.defer(1)
+    queues.pause("emails")
+    queues.pause("idle")  # paused, holding no task
+    samples = scrape(staff_client)
+    assert samples[("ironrelay_queue_paused", (("queue", "emails"),))] == 1
+    assert samples[("ironrelay_queue_paused", (("queue", "idle"),))] == 1
+    assert samples[("ironrelay_queue_paused", (("queue", "default"),))] == 0
+    assert samples[("ironrelay_queue_pending", (("queue", "emails"),))] == 1
 
 
 def test_counters_and_histogram_are_reported(staff_client, metrics_on):
@@ -187,8 +199,9 @@ def test_collecting_costs_the_same_few_queries_whatever_the_table_sizes(
         counters.add(counters.TASK_RETRIES, {"task": f"t{i}", "queue": "q"})
         schedule_manager.run_now(make_schedule(f"s{i}", due_in=-i))
     counters.flush(force=True)
-    # Queues, workers, endpoints, schedules (their last task's status joined in), counters.
-    with django_assert_max_num_queries(5):
+    # Queues, paused queues, workers, endpoints, schedules (their last task's status joined in),
+    # counters.
+    with django_assert_max_num_queries(6):
         list(IronRelayCollector().collect())
     assert collect_queries() == small
 

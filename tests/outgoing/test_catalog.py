@@ -141,7 +141,16 @@ def test_invalid_data_is_sent_and_logged_in_warn_mode(settings, caplog):
     with caplog.at_level(logging.WARNING, logger="ironrelay.outgoing"):
         send_webhook("invoice.paid", {"id": 1})
     assert OutgoingWebhook.objects.count() == 1
-    assert "'amount' is a required property" in caplog.text
+    assert "'invoice.paid'" in caplog.text and "'required' rule" in caplog.text
+
+
+def test_the_warning_does_not_quote_the_data(settings, caplog):
+    relay(settings, EVENT_TYPES=EVENT_TYPES, EVENT_SCHEMA_VALIDATION="warn")
+    with caplog.at_level(logging.WARNING, logger="ironrelay.outgoing"):
+        send_webhook("invoice.paid", {"id": 1, "amount": ["card 4242-4242-4242-4242"]})
+    assert OutgoingWebhook.objects.count() == 1
+    assert "at /amount: fails the schema's 'type' rule at /properties/amount/type" in caplog.text
+    assert "4242" not in caplog.text
 
 
 def test_off_mode_checks_nothing(settings, caplog):
