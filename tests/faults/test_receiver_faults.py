@@ -66,8 +66,16 @@ def fast_failures(settings):
 
 
 def relay_threads() -> list[threading.Thread]:
-    """Return the live threads IronRelay started (task pool, LISTEN connection)."""
-    return [t for t in threading.enumerate() if t.name.startswith("ironrelay-")]
+    """Return the live threads a worker started (task pool, LISTEN connection).
+
+    The alert mail sender is left out: it serves the whole process and lives as long as it does,
+    started by whichever earlier test sent an alert.
+    """
+    return [
+        t
+        for t in threading.enumerate()
+        if t.name.startswith("ironrelay-") and t.name != "ironrelay-alert-mail"
+    ]
 
 
 def test_every_fault_is_retried_until_delivered_and_no_thread_stays_stuck(receiver, fast_failures):
