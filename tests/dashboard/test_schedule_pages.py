@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -165,7 +166,11 @@ def test_overview_lists_schedules_whose_last_run_failed(admin_client):
     Task.objects.filter(pk=good.pk).update(status=Task.Status.SUCCESS)
     page = admin_client.get(reverse("ironrelay:dashboard"))
     assert [s.name for s in page.context["failing_schedules"]] == ["failing"]
-    assert "Schedules whose last run failed" in page.content.decode()
+    html = page.content.decode()
+    assert "Schedules whose last run failed" in html
+    # The panel is in the page's body, once, and the title is the page's name alone.
+    assert html.count("Schedules whose last run failed") == 1
+    assert re.search(r"<title>Overview\b[^<]*</title>", html)
 
 
 def test_admin_adds_through_the_manager_and_shows_code_schedules_read_only(admin_client):
