@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as `python scripts/x.py`: make tests/ and scripts/ importable
+# First, not just present: the editable install appends ROOT after site-packages, where a
+# provider SDK ships a top-level `tests` package that would shadow ours.
+if sys.path[0] != str(ROOT):  # run as `python scripts/x.py`: make tests/ and scripts/ importable
     sys.path.insert(0, str(ROOT))
 
 SETTINGS = "scripts.loadproject.settings"

@@ -21,7 +21,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as `python scripts/metrics_bench.py`
+# First, not just present: the editable install appends ROOT after site-packages, where a
+# provider SDK ships a top-level `tests` package that would shadow ours.
+if sys.path[0] != str(ROOT):  # run as `python scripts/metrics_bench.py`
     sys.path.insert(0, str(ROOT))
 
 from _common import ScratchDatabase  # noqa: E402
