@@ -27,11 +27,12 @@ class Wakeup:
         with contextlib.suppress(OSError):
             self._writer.send(b"\0")
 
-    def wait(self, timeout: float | None) -> bool:
-        """Wait up to `timeout` seconds for set(); return whether it was called."""
-        ready, _, _ = select.select([self._reader], [], [], timeout)
-        if not ready:
-            return False
+    def wait(self, timeout: float | None, also: int | None = None) -> bool:
+        """Wait up to `timeout` seconds for set() or socket `also`; return whether either came."""
+        watched = [self._reader.fileno()] if also is None else [self._reader.fileno(), also]
+        ready, _, _ = select.select(watched, [], [], timeout)
+        if watched[0] not in ready:
+            return bool(ready)
         # One read: wake-ups beyond it (thousands of set() calls) only make the next wait short.
         with contextlib.suppress(BlockingIOError):
             self._reader.recv(4096)

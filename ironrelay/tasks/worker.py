@@ -85,7 +85,7 @@ class Worker:
         self._pending_writes: list[Outcome] = []
         self._oldest_write = 0.0
         self._wake = Wakeup()
-        self._listener = TaskListener(self._wake)
+        self._listener = TaskListener()
         self._db_outages = 0  # bumped on each database error in the loop
         self._thread_state = threading.local()
         self._loop = aio.EventLoopThread()  # async def tasks share it
@@ -245,7 +245,11 @@ class Worker:
     def _wait(self, timeout: float) -> None:
         if self.scheduler is not None:
             timeout = min(timeout, self.scheduler.seconds_until_tick())
-        self._wake.wait(timeout)
+        if self._listener.reconnect_if_due():
+            return  # tasks inserted while nobody listened sent no notification: claim now
+        # A NOTIFY wakes this thread, the one that claims, with no listening thread between.
+        if self._wake.wait(timeout, also=self._listener.fileno()):
+            self._listener.drain()
 
     def _claim(self) -> int:
         room = self.capacity - len(self._running)
