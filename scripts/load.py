@@ -56,12 +56,21 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="ironrelay_worker processes")
     parser.add_argument("--timeout", type=float, default=300, help="wait for handlers, seconds")
     parser.add_argument("--keep-logs", action="store_true")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="py-spy --gil profiles of the workers in phase 2, and their statements, into DIR",
+    )
     args = parser.parse_args()
 
     db = ScratchDatabase.for_vendor(args.db, "load")
     db.create()
+    extra_env = {}
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
+        extra_env["SCRIPT_STATEMENTS_DIR"] = os.path.abspath(args.profile)
     try:
-        db.configure_django()
+        db.configure_django(**extra_env)
         db.migrate()
         with run_dir(Processes(), keep_logs=args.keep_logs) as procs:
             figures, failures = load_run(procs, args)
@@ -118,6 +127,7 @@ def load_run(procs: Processes, args: argparse.Namespace):
     backlog_cpu_ms = (procs.cpu_seconds(*workers) - cpu_before) * 1000 / max(1, total - runs_before)
 
     own_ms = handler_own_cpu_ms()
+    profiler = Profiler(procs, workers, args.profile) if args.profile else None
 
     # Phase 2, workers running: a webhook round ends when the database says every handler ran.
     bare2, hooks2 = Phase("bare view, workers running"), Phase("webhooks handled, end to end")
@@ -141,7 +151,11 @@ def load_run(procs: Processes, args: argparse.Namespace):
         IncomingWebhook.objects.filter(source="github").values_list("delivery_id", flat=True)
     )
     bare_rows = Execution.objects.filter(label="bare").count()
+    if profiler is not None:
+        profiler.stop()
     exit_codes = {name: procs.stop(name) for name in workers}
+    if profiler is not None:
+        profiler.report(total)
 
     figures = [
         (
@@ -249,6 +263,52 @@ def runs_so_far() -> int:
 def loadavg() -> str:
     """Return the 1-minute load average (other jobs on the machine show here)."""
     return f"{os.getloadavg()[0]:.1f}"
+
+
+class Profiler:
+    """Sample the workers with py-spy and count their statements, from now until stop()."""
+
+    def __init__(self, procs: Processes, workers: list[str], directory: str) -> None:
+        import signal
+        import subprocess
+
+        self.directory = directory
+        self.pids = [procs.started[name].pid for name in workers]
+        for pid in self.pids:
+            os.kill(pid, signal.SIGUSR1)  # the statement counts start again from zero
+        spy = os.path.join(os.path.dirname(sys.executable), "py-spy")
+        options = ["record", "--gil", "--nonblocking", "--format", "raw", "--rate", "200"]
+        self.spies = [
+            subprocess.Popen(
+                [spy, *options, "-p", str(pid), "-o", f"{directory}/worker-{pid}.pyspy.txt"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for pid in self.pids
+        ]
+
+    def stop(self) -> None:
+        """Stop sampling (py-spy writes its file on SIGINT)."""
+        import signal
+
+        for spy in self.spies:
+            spy.send_signal(signal.SIGINT)
+        for spy in self.spies:
+            spy.wait(30)
+
+    def report(self, webhooks: int) -> None:
+        """Print the workers' statements per webhook of phase 2 (after the workers exited)."""
+        counts: Counter = Counter()
+        for pid in self.pids:
+            path = os.path.join(self.directory, f"worker-{pid}.txt")
+            with open(path) as lines:
+                for line in lines:
+                    n, rows, sql = line.rstrip("\n").split("\t", 2)
+                    counts[(sql, rows)] += int(n)
+        print(f"workers' statements in phase 2, per webhook handled ({webhooks}):")
+        for (sql, rows), n in counts.most_common(25):
+            print(f"  {n / webhooks:6.3f}  {rows:8} {sql}")
+        print(f"  {sum(counts.values()) / webhooks:6.3f}  in all")
 
 
 class CpuMeter:
