@@ -11,7 +11,7 @@ from django.db import IntegrityError, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ironrelay.handlers import runs, storing
+from ironrelay.handlers import rows, runs, storing
 from ironrelay.handlers.registry import WebhookHandler, handler_by_path, handlers_for
 from ironrelay.models import HandlerRun, IncomingWebhook
 from ironrelay.signals import webhook_received
@@ -136,7 +136,7 @@ def run_handler(context: TaskContext, webhook_id: int, handler_path: str) -> Non
     try:
         if handler is None:
             raise HandlerGone(f"Webhook handler {handler_path!r} is no longer registered")
-        handler.func(IncomingWebhook.objects.get(pk=webhook_id))
+        handler.func(rows.load_webhook(webhook_id))
     except Exception:
         if context.is_last_attempt:
             runs.finish(context.task_result.pk, webhook_id, HandlerRun.Status.FAILED)
