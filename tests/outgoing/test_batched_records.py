@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -11,13 +9,7 @@ from django.utils import timezone
 
 from ironrelay import send_webhook
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint, OutgoingWebhook
-from ironrelay.outgoing.records import (
-    GroupWriter,
-    RecordNotWritten,
-    Success,
-    _Slot,
-    write_successes,
-)
+from ironrelay.outgoing.records import Success, write_successes
 from tests.receiver import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,53 +58,6 @@ def test_write_successes_query_count_is_the_same_for_one_and_many():
             200 + i,
         )
     assert Endpoint.objects.get(pk=many[3].delivery.endpoint_id).consecutive_failures == 0
-
-
-def test_group_writer_writes_what_waits_in_one_call_and_returns_after_it():
-    first_started, release = threading.Event(), threading.Event()
-    calls: list[list[str]] = []
-
-    def write(items: list[str]) -> None:
-        if not calls:
-            first_started.set()
-            release.wait(10)
-        calls.append(list(items))
-
-    writer: GroupWriter[str] = GroupWriter(write)
-    returned: list[str] = []
-
-    def submit(item: str) -> None:
-        writer.submit(item)
-        returned.append(item)  # only once written: calls holds it by now
-        assert any(item in call for call in calls)
-
-    leader = threading.Thread(target=submit, args=("a",))
-    leader.start()
-    assert first_started.wait(10)
-    others = [threading.Thread(target=submit, args=(x,)) for x in "bcd"]
-    for thread in others:
-        thread.start()
-    while len(writer._queued) < 3:  # all three wait for the write in progress
-        threading.Event().wait(0.001)
-    assert returned == []
-    release.set()
-    for thread in [leader, *others]:
-        thread.join(10)
-    assert calls[0] == ["a"] and sorted(calls[1]) == ["b", "c", "d"] and len(calls) == 2
-    assert sorted(returned) == ["a", "b", "c", "d"]
-
-
-def test_group_writer_fails_only_the_caller_whose_item_cannot_be_written():
-    def write(items: list[str]) -> None:
-        if "bad" in items:
-            raise ValueError("cannot write bad")
-
-    writer: GroupWriter[str] = GroupWriter(write)
-    waiting = _Slot("ok")  # submitted by another thread, waiting for this write
-    writer._queued.append(waiting)
-    with pytest.raises(RecordNotWritten, match="cannot write bad"):
-        writer.submit("bad")
-    assert (waiting.done, waiting.error) == (True, None)
 
 
 def test_concurrent_deliveries_each_record_their_own_attempt(receiver, drain, settings):
