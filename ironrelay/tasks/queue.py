@@ -209,9 +209,13 @@ def record_outcomes(worker_id: str, outcomes: Sequence[Outcome]) -> None:
     written: set[int] = set()
     try:
         with _together(using, outcomes):
-            pairs = _write(worker_id, outcomes, now, using, written)
-    except DatabaseError:
-        # One row's values may be what the database refused: find it by writing each alone.
+            # No savepoints (each a round trip): a failure undoes the whole transaction here.
+            pairs = _write(worker_id, outcomes, now, using, written, strict=True)
+    except Exception as exc:
+        if not isinstance(exc, DatabaseError) and not any(o.records for o in outcomes):
+            raise
+        # One row's values, or one record, may be what the database (or its writer) refused:
+        # find it by writing each task alone.
         written = set()
         pairs = [_write_alone(worker_id, outcome, now, using, written) for outcome in outcomes]
     for outcome, _, values in pairs:
@@ -290,11 +294,22 @@ def _json_list(items: tuple[str, ...]) -> str:
 
 
 def _write(
-    worker_id: str, outcomes: Sequence[Outcome], now: datetime, using: str, written: set[int]
+    worker_id: str,
+    outcomes: Sequence[Outcome],
+    now: datetime,
+    using: str,
+    written: set[int],
+    *,
+    strict: bool = False,
 ) -> list[tuple[Outcome, writeback.Change, dict[str, Any]]]:
-    """Write the outcomes' records, then their rows (a success whose records failed fails)."""
+    """Write the outcomes' records, then their rows.
+
+    Strict, a record that fails raises; otherwise its success is written as a failure.
+    """
     with_records = [(index, o.records) for index, o in enumerate(outcomes) if o.records]
-    if with_records:
+    if with_records and strict:
+        sidecar.write_all(with_records)
+    elif with_records:
         refused = sidecar.write(with_records, using)
         for index, exc in refused.items():
             logger.error(

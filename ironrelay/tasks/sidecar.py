@@ -59,12 +59,8 @@ def write(records: Sequence[tuple[Key, Sequence[Record]]], using: str) -> dict[K
     Each group is tried in a savepoint of the caller's transaction, then, if it fails, each
     key's items alone: one bad item fails only its own key.
     """
-    groups: dict[Writer, list[tuple[Key, Any]]] = {}
-    for key, key_records in records:
-        for record in key_records:
-            groups.setdefault(record.writer, []).append((key, record.item))
     refused: dict[Key, Exception] = {}
-    for writer, entries in groups.items():
+    for writer, entries in _groups(records).items():
         try:
             with transaction.atomic(using=using):
                 writer([item for _, item in entries])
@@ -84,3 +80,17 @@ def write(records: Sequence[tuple[Key, Sequence[Record]]], using: str) -> dict[K
             except Exception as exc:  # a record the database refuses fails its task alone
                 refused[key] = exc
     return refused
+
+
+def write_all(records: Sequence[tuple[Key, Sequence[Record]]]) -> None:
+    """Write every key's records, grouped by writer, with no savepoint: raise if one fails."""
+    for writer, entries in _groups(records).items():
+        writer([item for _, item in entries])
+
+
+def _groups(records: Sequence[tuple[Key, Sequence[Record]]]) -> dict[Writer, list[tuple[Key, Any]]]:
+    groups: dict[Writer, list[tuple[Key, Any]]] = {}
+    for key, key_records in records:
+        for record in key_records:
+            groups.setdefault(record.writer, []).append((key, record.item))
+    return groups

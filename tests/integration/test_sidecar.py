@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ironrelay.models import Endpoint, Task
 from ironrelay.tasks import claim, queue, sidecar
@@ -74,3 +76,18 @@ def test_a_worker_writes_the_records_with_the_outcomes_not_in_the_task_threads()
 def test_outside_a_worker_a_record_is_written_at_once():
     hand_over("http://now")
     assert list(Endpoint.objects.values_list("url", flat=True)) == ["http://now"]
+
+
+def test_a_batch_whose_records_are_all_written_takes_no_savepoint():
+    tasks = hand_over.bulk_defer([(f"http://s{i}",) for i in range(3)])
+    claimed = {t.pk: t for t in claim.claim_batch("w1", [], 10)}
+    outcomes = [
+        Outcome(claimed[t.pk], ok=True, return_value=t.args[0], records=[record_of(t.args[0])])
+        for t in tasks
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        queue.record_outcomes("w1", outcomes)
+    # Each savepoint is one more round trip for the worker's loop; only a failure needs them.
+    assert not [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"].upper()]
+    assert Endpoint.objects.count() == 3
+    assert set(Task.objects.values_list("status", flat=True)) == {"success"}
