@@ -33,21 +33,21 @@ class Success:
 
 
 def write_successes(successes: Sequence[Success]) -> None:
-    """Write the attempts, deliveries and endpoint health of many successes together."""
+    """Write the attempts, deliveries and endpoint health of many successes together.
+
+    In a caller's transaction it takes no savepoint: a failure leaves the caller to roll back
+    (sidecar.write takes a savepoint where a batch must go on after one).
+    """
     if not successes:
         return
     db = router.db_for_write(Delivery)
     connection = connections[db]
     if connection.vendor == "postgresql":
-        if connection.get_autocommit():
-            # One statement is its own transaction: no BEGIN and COMMIT round trips.
-            _write_postgresql(connection, successes)
-        else:
-            # In a caller's transaction, a savepoint: a failed write must not abort it.
-            with transaction.atomic(using=db):
-                _write_postgresql(connection, successes)
+        # One statement: its own transaction in autocommit (no BEGIN and COMMIT round trips),
+        # else part of the caller's.
+        _write_postgresql(connection, successes)
         return
-    with transaction.atomic(using=db):
+    with transaction.atomic(using=db, savepoint=False):
         DeliveryAttempt.objects.using(db).bulk_create([s.attempt for s in successes])
         _update_progress(db, [s.delivery for s in successes])
         # Only endpoints with a failure record to clear are written: usually none.

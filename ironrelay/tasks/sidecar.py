@@ -8,7 +8,9 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import router, transaction
+
+from ironrelay.models import Task
 
 # Writes a list of items of one kind; called with many tasks' items together.
 Writer = Callable[[list[Any]], None]
@@ -36,7 +38,10 @@ def write_with_outcome(writer: Writer, item: Any) -> None:
     """
     collected: list[Record] | None = getattr(_local, "records", None)
     if collected is None:
-        writer([item])
+        # Records go where task outcomes do (they are written in one transaction with them); a
+        # savepoint inside a caller's transaction, which a refused item must not abort.
+        with transaction.atomic(using=router.db_for_write(Task)):
+            writer([item])
         return
     collected.append(Record(writer, item))
 

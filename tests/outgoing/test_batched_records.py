@@ -10,6 +10,7 @@ from django.utils import timezone
 from ironrelay import send_webhook
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint, OutgoingWebhook
 from ironrelay.outgoing.records import Success, write_successes
+from ironrelay.tasks import sidecar
 from tests.receiver import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,12 +90,12 @@ def test_deliveries_to_one_endpoint_share_one_kept_alive_connection(receiver, dr
     assert Delivery.objects.filter(status="delivered").count() == 6
 
 
-def test_write_successes_failing_inside_a_transaction_leaves_it_usable():
+def test_a_refused_attempt_written_outside_a_worker_leaves_the_callers_transaction_usable():
     [bad] = _successes(1)
     [kept] = _successes(1)
     bad.attempt.number = -1  # out of the column's range: refused
     with transaction.atomic():
         with pytest.raises(DatabaseError):
-            write_successes([bad])
-        write_successes([kept])  # the same transaction goes on
+            sidecar.write_with_outcome(write_successes, bad)
+        sidecar.write_with_outcome(write_successes, kept)  # the same transaction goes on
     assert list(DeliveryAttempt.objects.values_list("delivery_id", flat=True)) == [kept.delivery.pk]
