@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import email.message
+import functools
 import http.client
 import logging
 import os
@@ -151,7 +152,12 @@ def post(
     try:
         request = _PinnedRequest()
         request.target, request.address = target, ip
-        request.prepare(method="POST", url=_pinned_url(target, ip), headers=send_headers, data=body)
+        request.prepare_method("POST")
+        request.url = _prepared_url(_pinned_url(target, ip))
+        request.prepare_headers(send_headers)
+        request.prepare_body(body, None)
+        # No cookies, auth or hooks to prepare: the adapter is called directly (no session
+        # cookies), and the URL, rebuilt from the checked parts, carries no user name.
         # Not session.send: given a 3xx it reads the whole body (to prepare the next hop),
         # stream=True notwithstanding.
         response = session.get_adapter(target.scheme + "://").send(
@@ -177,6 +183,14 @@ def post(
     return HttpResult(
         response.status_code, dict(response.headers), text[:max_body], duration_ms, error, truncated
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _prepared_url(url: str) -> str:
+    """Return `url` as requests prepares it (parsed, checked, requoted): the same every time."""
+    request = requests.PreparedRequest()
+    request.prepare_url(url, None)
+    return str(request.url)
 
 
 def _pinned_url(target: Target, ip: str) -> str:

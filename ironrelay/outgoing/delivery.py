@@ -19,7 +19,7 @@ from ironrelay.models import Delivery, DeliveryAttempt, Endpoint, Task
 from ironrelay.outgoing import batch, records
 from ironrelay.outgoing.request import RequestError, build_request
 from ironrelay.signals import endpoint_disabled
-from ironrelay.tasks import queue
+from ironrelay.tasks import queue, sidecar
 from ironrelay.tasks.decorator import TaskFunction, task
 from ironrelay.tasks.rates import ENDPOINT_KEY_PREFIX
 
@@ -51,8 +51,9 @@ def deliver(message_id: str, endpoint_id: int, manual: bool = False) -> str:
     if result.ok:
         _count(delivery, "delivered")
         _finish(delivery, Delivery.Status.DELIVERED, save=False)
-        # Committed with the successes of other threads; returns once this one is written.
-        records.successes.submit(records.Success(delivery, record))
+        # Written in the transaction that writes this task's success, with the other successes
+        # of its batch: a success is never recorded without its attempt, nor the reverse.
+        sidecar.write_with_outcome(records.write_successes, records.Success(delivery, record))
         return f"delivered ({result.status_code})"
     record.save()
     _on_failure(delivery, result, manual)

@@ -1,20 +1,17 @@
-"""Record delivery attempts: what concurrent deliveries did, written together in one transaction."""
+"""Record delivered attempts: many deliveries' attempts, progress and endpoint health at once."""
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from django.db import connections, router, transaction
 from django.db.models import Q
 
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint
-
-Item = TypeVar("Item")
 
 PROGRESS_FIELDS = [
     "status",
@@ -36,21 +33,21 @@ class Success:
 
 
 def write_successes(successes: Sequence[Success]) -> None:
-    """Write the attempts, deliveries and endpoint health of many successes together."""
+    """Write the attempts, deliveries and endpoint health of many successes together.
+
+    In a caller's transaction it takes no savepoint: a failure leaves the caller to roll back
+    (sidecar.write takes a savepoint where a batch must go on after one).
+    """
     if not successes:
         return
     db = router.db_for_write(Delivery)
     connection = connections[db]
     if connection.vendor == "postgresql":
-        if connection.get_autocommit():
-            # One statement is its own transaction: no BEGIN and COMMIT round trips.
-            _write_postgresql(connection, successes)
-        else:
-            # In a caller's transaction, a savepoint: a failed write must not abort it.
-            with transaction.atomic(using=db):
-                _write_postgresql(connection, successes)
+        # One statement: its own transaction in autocommit (no BEGIN and COMMIT round trips),
+        # else part of the caller's.
+        _write_postgresql(connection, successes)
         return
-    with transaction.atomic(using=db):
+    with transaction.atomic(using=db, savepoint=False):
         DeliveryAttempt.objects.using(db).bulk_create([s.attempt for s in successes])
         _update_progress(db, [s.delivery for s in successes])
         # Only endpoints with a failure record to clear are written: usually none.
@@ -135,86 +132,3 @@ def _update_progress(db: str, deliveries: Sequence[Delivery]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
-
-
-@dataclass
-class _Slot(Generic[Item]):
-    item: Item
-    done: bool = False
-    error: BaseException | None = None
-    # Set when the item is written, or when its thread is to write the next group.
-    wake: threading.Event = field(default_factory=threading.Event)
-
-
-class GroupWriter(Generic[Item]):
-    """Write items from many threads in groups: each caller returns once its item is committed.
-
-    While one thread writes, the items other threads submit meanwhile wait for the next write,
-    which takes them all: with N threads delivering, one transaction records up to N of them.
-    Each waiting thread is woken on its own: handing one lock from waiter to waiter made every
-    thread of a group wait for the others' wake-ups, which on a busy machine took longer than
-    the write.
-    """
-
-    def __init__(self, write: Callable[[list[Item]], None]) -> None:
-        self._write = write
-        self._queued: list[_Slot[Item]] = []
-        self._lock = threading.Lock()
-        self._writing = False  # a thread is writing a group; the next waiter writes after it
-
-    def submit(self, item: Item) -> None:
-        """Write `item` (with whatever else is waiting); raise if its write failed."""
-        slot = _Slot(item)
-        with self._lock:
-            self._queued.append(slot)
-            leads, self._writing = not self._writing, True
-        if not leads:
-            slot.wake.wait()
-        if not slot.done:  # no one is writing: this thread writes what waits, its item with it
-            self._write_next()
-        if slot.error is not None:
-            error = slot.error
-            raise RecordNotWritten(
-                f"The attempt could not be recorded: {type(error).__name__}: {error}"
-            ) from error
-
-    def _write_next(self) -> None:
-        with self._lock:
-            group, self._queued = self._queued, []
-        following = None
-        try:
-            self._write_group(group)
-        finally:
-            with self._lock:
-                for s in group:
-                    s.done = True
-                if self._queued:
-                    following = self._queued[0]  # submitted meanwhile: it writes the next group
-                else:
-                    self._writing = False
-            for s in group:
-                s.wake.set()
-            if following is not None:
-                following.wake.set()
-
-    def _write_group(self, group: list[_Slot[Item]]) -> None:
-        try:
-            self._write([s.item for s in group])
-            return
-        except Exception as exc:
-            if len(group) == 1:
-                group[0].error = exc
-                return
-        # One bad item (say, a delivery deleted meanwhile) must not fail the others with it.
-        for s in group:
-            try:
-                self._write([s.item])
-            except Exception as exc:
-                s.error = exc
-
-
-class RecordNotWritten(Exception):
-    """The group write that held this attempt failed."""
-
-
-successes: GroupWriter[Success] = GroupWriter(write_successes)

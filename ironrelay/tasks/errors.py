@@ -32,3 +32,7 @@ class TaskCancelled(Exception):
 
 class NotCancellable(ValueError):
     """The task has already finished: there is nothing left to cancel."""
+
+
+class RecordNotWritten(Exception):
+    """A record a task handed over with its outcome could not be written: the task runs again."""

@@ -14,7 +14,7 @@ from django.utils import timezone
 from ironrelay import tracing
 from ironrelay.models import Task
 from ironrelay.storable import may_be_unstorable, too_deep, unstorable
-from ironrelay.tasks import aio, queue
+from ironrelay.tasks import aio, queue, sidecar
 from ironrelay.tasks.decorator import TaskContext
 from ironrelay.tasks.errors import TaskCancelled, TaskNotFound
 from ironrelay.tasks.queue import Outcome
@@ -43,13 +43,19 @@ def _run(task: Task, cancel_event: threading.Event | None) -> Outcome:
     except TaskNotFound as exc:
         return failure(task, exc, started_at, permanent=True)
     args = arguments(task, definition.takes_context, cancel_event)
-    try:
-        value = definition.func(*args, **task.kwargs)
-    except Exception as exc:  # a task's failure is data, never the worker's crash
-        return failure(task, exc, started_at, permanent=False)
-    finally:
-        close_old_connections()
-    return success(task, value, started_at)
+    with sidecar.collecting() as records:
+        try:
+            value = definition.func(*args, **task.kwargs)
+        except Exception as exc:  # a task's failure is data, never the worker's crash
+            outcome = failure(task, exc, started_at, permanent=False)
+        else:
+            outcome = success(task, value, started_at)
+        finally:
+            close_old_connections()
+    if records:
+        # What the run did is written with its outcome, whatever that is.
+        outcome.records = records
+    return outcome
 
 
 def start_async(

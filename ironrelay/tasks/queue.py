@@ -22,8 +22,8 @@ from ironrelay.metrics import events
 from ironrelay.models import Task
 from ironrelay.storable import may_be_unstorable, unstorable
 from ironrelay.tasks import cancel as cancel_requests
-from ironrelay.tasks import inserts, writeback
-from ironrelay.tasks.errors import NotCancellable, TaskArgumentError
+from ironrelay.tasks import inserts, sidecar, writeback
+from ironrelay.tasks.errors import NotCancellable, RecordNotWritten, TaskArgumentError
 from ironrelay.tasks.retry import delay_after_failure
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ class Outcome:
     error: dict[str, Any] | None = None
     permanent: bool = False  # no retry, whatever attempts are left
     started_at: datetime = field(default_factory=timezone.now)
+    # Written in the transaction that writes this outcome (sidecar.write_with_outcome).
+    records: Sequence[sidecar.Record] = ()
 
 
 # -- enqueue -------------------------------------------------------------------------------------
@@ -204,14 +206,18 @@ def record_outcomes(worker_id: str, outcomes: Sequence[Outcome]) -> None:
     """
     now = timezone.now()
     using = _db()
-    pairs = [_change(worker_id, outcome, now) for outcome in outcomes]
+    written: set[int] = set()
     try:
-        with _on_its_own(using):
-            written = writeback.update(worker_id, [change for _, change, _ in pairs], using)
-    except DatabaseError:
-        # One row's values may be what the database refused: find it by writing each alone.
+        with _together(using, outcomes):
+            # No savepoints (each a round trip): a failure undoes the whole transaction here.
+            pairs = _write(worker_id, outcomes, now, using, written, strict=True)
+    except Exception as exc:
+        if not isinstance(exc, DatabaseError) and not any(o.records for o in outcomes):
+            raise
+        # One row's values, or one record, may be what the database (or its writer) refused:
+        # find it by writing each task alone.
         written = set()
-        pairs = [_write_alone(worker_id, pair, now, using, written) for pair in pairs]
+        pairs = [_write_alone(worker_id, outcome, now, using, written) for outcome in outcomes]
     for outcome, _, values in pairs:
         for name, value in values.items():
             setattr(outcome.task, name, value)
@@ -287,27 +293,80 @@ def _json_list(items: tuple[str, ...]) -> str:
     return json.dumps(list(items))
 
 
-def _write_alone(
+def _write(
     worker_id: str,
-    pair: tuple[Outcome, writeback.Change, dict[str, Any]],
+    outcomes: Sequence[Outcome],
     now: datetime,
     using: str,
     written: set[int],
+    *,
+    strict: bool = False,
+) -> list[tuple[Outcome, writeback.Change, dict[str, Any]]]:
+    """Write the outcomes' records, then their rows.
+
+    Strict, a record that fails raises; otherwise its success is written as a failure.
+    """
+    with_records = [(index, o.records) for index, o in enumerate(outcomes) if o.records]
+    if with_records and strict:
+        sidecar.write_all(with_records)
+    elif with_records:
+        refused = sidecar.write(with_records, using)
+        for index, exc in refused.items():
+            logger.error(
+                "A record of task #%s could not be written: %s", outcomes[index].task.id, exc
+            )
+        outcomes = [
+            _not_recorded(o, refused[index]) if o.ok and index in refused else o
+            for index, o in enumerate(outcomes)
+        ]
+    pairs = [_change(worker_id, outcome, now) for outcome in outcomes]
+    written |= writeback.update(worker_id, [change for _, change, _ in pairs], using)
+    return pairs
+
+
+def _together(using: str, outcomes: Sequence[Outcome]) -> contextlib.AbstractContextManager:
+    """Return the transaction to write outcomes in: with their records, if any, in one."""
+    if any(outcome.records for outcome in outcomes):
+        return transaction.atomic(using=using)
+    return _on_its_own(using)
+
+
+def _not_recorded(outcome: Outcome, exc: Exception) -> Outcome:
+    """Return the failure of a task whose records could not be written: it runs again."""
+    task = outcome.task
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    problem = RecordNotWritten(f"What task {task.task_path} did could not be recorded: {reason}")
+    return Outcome(
+        task=task,
+        ok=False,
+        error=error_record(task, problem, ""),
+        started_at=outcome.started_at,
+    )
+
+
+def write_records(outcome: Outcome) -> None:
+    """Write the records of a task whose outcome was written without them (it overran)."""
+    refused = sidecar.write([(outcome.task.id, outcome.records)], _db())
+    for exc in refused.values():
+        logger.error("A record of task #%s could not be written: %s", outcome.task.id, exc)
+
+
+def _write_alone(
+    worker_id: str, outcome: Outcome, now: datetime, using: str, written: set[int]
 ) -> tuple[Outcome, writeback.Change, dict[str, Any]]:
-    """Write one task's change alone, its id into `written` if it changed; if refused, say so."""
-    outcome, change, _ = pair
+    """Write one task's outcome (with its records) alone; if its values are refused, say so."""
     try:
-        with _on_its_own(using):
-            written |= writeback.update(worker_id, [change], using)
+        with _together(using, [outcome]):
+            [pair] = _write(worker_id, [outcome], now, using, written)
         return pair
     except DatabaseError as exc:
         what = "return value" if outcome.ok else "error record"
-        refusal = _change(worker_id, _refused(outcome, exc, what), now)
+        refusal = _refused(outcome, exc, what)
     # If this fails too, the database is gone rather than refusing values: the worker keeps
     # the batch and writes it again later (rows written by then are left as they are).
-    with _on_its_own(using):
-        written |= writeback.update(worker_id, [refusal[1]], using)
-    return refusal
+    with _together(using, [refusal]):
+        [pair] = _write(worker_id, [refusal], now, using, written)
+    return pair
 
 
 def _refused(outcome: Outcome, exc: BaseException, what: str) -> Outcome:
@@ -325,6 +384,7 @@ def _refused(outcome: Outcome, exc: BaseException, what: str) -> Outcome:
         # the failure had them.
         permanent=outcome.ok or outcome.permanent,
         started_at=outcome.started_at,
+        records=outcome.records,  # what the run did happened, whatever its outcome
     )
 
 

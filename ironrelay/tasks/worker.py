@@ -317,13 +317,17 @@ class Worker:
                 outcome = self._finished.get_nowait()
             except stdlib_queue.Empty:
                 return
-            entry = self._running.pop(outcome.task.id, None)
+            overran, entry = outcome, self._running.pop(outcome.task.id, None)
             if entry is None:
-                continue  # already written off as timed out
+                # Already written off as timed out: what it did is recorded all the same.
+                if outcome.records:
+                    queue.write_records(outcome)
+                continue
             if entry.overdue:
                 outcome = failure(
                     entry.task, timeout_error(entry.task), outcome.started_at, permanent=False
                 )
+                outcome.records = overran.records
             if not self._pending_writes:
                 self._oldest_write = time.monotonic()
             self._pending_writes.append(outcome)

@@ -115,7 +115,8 @@ def update(worker_id: str, changes: Sequence[Change], using: str) -> set[int]:
         else:
             sql = UPDATE_MYSQL.format(rows=MYSQL_FIRST_ROW + MYSQL_ROW * (len(chunk) - 1))
         ids = [change.id for change in chunk]
-        with transaction.atomic(using=using), connection.cursor() as cursor:
+        # No savepoint of its own: the caller's transaction, if any, decides what a failure undoes.
+        with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
             cursor.execute(
                 SELECT_WRITABLE.format(
                     ids=", ".join(["%s"] * len(ids)),

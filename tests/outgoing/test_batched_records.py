@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -11,13 +9,8 @@ from django.utils import timezone
 
 from ironrelay import send_webhook
 from ironrelay.models import Delivery, DeliveryAttempt, Endpoint, OutgoingWebhook
-from ironrelay.outgoing.records import (
-    GroupWriter,
-    RecordNotWritten,
-    Success,
-    _Slot,
-    write_successes,
-)
+from ironrelay.outgoing.records import Success, write_successes
+from ironrelay.tasks import sidecar
 from tests.receiver import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,53 +61,6 @@ def test_write_successes_query_count_is_the_same_for_one_and_many():
     assert Endpoint.objects.get(pk=many[3].delivery.endpoint_id).consecutive_failures == 0
 
 
-def test_group_writer_writes_what_waits_in_one_call_and_returns_after_it():
-    first_started, release = threading.Event(), threading.Event()
-    calls: list[list[str]] = []
-
-    def write(items: list[str]) -> None:
-        if not calls:
-            first_started.set()
-            release.wait(10)
-        calls.append(list(items))
-
-    writer: GroupWriter[str] = GroupWriter(write)
-    returned: list[str] = []
-
-    def submit(item: str) -> None:
-        writer.submit(item)
-        returned.append(item)  # only once written: calls holds it by now
-        assert any(item in call for call in calls)
-
-    leader = threading.Thread(target=submit, args=("a",))
-    leader.start()
-    assert first_started.wait(10)
-    others = [threading.Thread(target=submit, args=(x,)) for x in "bcd"]
-    for thread in others:
-        thread.start()
-    while len(writer._queued) < 3:  # all three wait for the write in progress
-        threading.Event().wait(0.001)
-    assert returned == []
-    release.set()
-    for thread in [leader, *others]:
-        thread.join(10)
-    assert calls[0] == ["a"] and sorted(calls[1]) == ["b", "c", "d"] and len(calls) == 2
-    assert sorted(returned) == ["a", "b", "c", "d"]
-
-
-def test_group_writer_fails_only_the_caller_whose_item_cannot_be_written():
-    def write(items: list[str]) -> None:
-        if "bad" in items:
-            raise ValueError("cannot write bad")
-
-    writer: GroupWriter[str] = GroupWriter(write)
-    waiting = _Slot("ok")  # submitted by another thread, waiting for this write
-    writer._queued.append(waiting)
-    with pytest.raises(RecordNotWritten, match="cannot write bad"):
-        writer.submit("bad")
-    assert (waiting.done, waiting.error) == (True, None)
-
-
 def test_concurrent_deliveries_each_record_their_own_attempt(receiver, drain, settings):
     settings.IRONRELAY = {**settings.IRONRELAY, "OUTGOING_RETRY_SCHEDULE": []}
     replies = {0: Reply(200, body="fine"), 1: Reply(500, body="boom"), 2: Reply(404, body="gone")}
@@ -144,12 +90,12 @@ def test_deliveries_to_one_endpoint_share_one_kept_alive_connection(receiver, dr
     assert Delivery.objects.filter(status="delivered").count() == 6
 
 
-def test_write_successes_failing_inside_a_transaction_leaves_it_usable():
+def test_a_refused_attempt_written_outside_a_worker_leaves_the_callers_transaction_usable():
     [bad] = _successes(1)
     [kept] = _successes(1)
     bad.attempt.number = -1  # out of the column's range: refused
     with transaction.atomic():
         with pytest.raises(DatabaseError):
-            write_successes([bad])
-        write_successes([kept])  # the same transaction goes on
+            sidecar.write_with_outcome(write_successes, bad)
+        sidecar.write_with_outcome(write_successes, kept)  # the same transaction goes on
     assert list(DeliveryAttempt.objects.values_list("delivery_id", flat=True)) == [kept.delivery.pk]

@@ -1,0 +1,93 @@
+"""A task's records are written with its outcome; a refused one fails its task alone."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from ironrelay.models import Endpoint, Task
+from ironrelay.tasks import claim, queue, sidecar
+from ironrelay.tasks.decorator import task
+from ironrelay.tasks.queue import Outcome
+from ironrelay.tasks.worker import Worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+written_by: list[str] = []  # the threads that wrote records
+
+
+def write_endpoints(urls: list[str]) -> None:
+    written_by.append(threading.current_thread().name)
+    if "http://bad" in urls:
+        raise ValueError("cannot write bad")
+    Endpoint.objects.bulk_create([Endpoint(url=url, event_types=["*"]) for url in urls])
+
+
+@task()
+def hand_over(url: str) -> str:
+    sidecar.write_with_outcome(write_endpoints, url)
+    return url
+
+
+def record_of(url: str) -> sidecar.Record:
+    return sidecar.Record(write_endpoints, url)
+
+
+def test_records_are_written_with_the_outcomes_and_a_refused_one_fails_its_task_alone():
+    tasks = hand_over.bulk_defer([("http://a",), ("http://bad",), ("http://c",)])
+    claimed = {t.pk: t for t in claim.claim_batch("w1", [], 10)}
+    outcomes = [
+        Outcome(claimed[t.pk], ok=True, return_value=t.args[0], records=[record_of(t.args[0])])
+        for t in tasks
+    ]
+    queue.record_outcomes("w1", outcomes)
+    rows = {row.pk: row for row in Task.objects.all()}
+    assert rows[tasks[0].pk].status == rows[tasks[2].pk].status == "success"
+    bad = rows[tasks[1].pk]
+    assert bad.status == "pending"  # runs again: its record was not written
+    assert "cannot write bad" in bad.errors[-1]["message"]
+    assert bad.errors[-1]["exception_class_path"].endswith("RecordNotWritten")
+    assert sorted(Endpoint.objects.values_list("url", flat=True)) == ["http://a", "http://c"]
+
+
+def test_a_failed_task_still_has_its_records_written():
+    [one] = hand_over.bulk_defer([("http://failed",)])
+    [claimed] = claim.claim_batch("w1", [], 10)
+    error = queue.error_record(claimed, RuntimeError("boom"), "")
+    queue.record_outcomes(
+        "w1", [Outcome(claimed, ok=False, error=error, records=[record_of("http://failed")])]
+    )
+    assert Task.objects.get(pk=one.pk).status == "pending"
+    assert list(Endpoint.objects.values_list("url", flat=True)) == ["http://failed"]
+
+
+def test_a_worker_writes_the_records_with_the_outcomes_not_in_the_task_threads():
+    written_by.clear()
+    hand_over.bulk_defer([(f"http://e{i}",) for i in range(6)])
+    Worker(burst=True, concurrency=3, batch_size=6, poll_interval=0.01).run()
+    assert set(Task.objects.values_list("status", flat=True)) == {"success"}
+    assert Endpoint.objects.count() == 6
+    assert written_by and not any(name.startswith("ironrelay-task") for name in written_by)
+
+
+def test_outside_a_worker_a_record_is_written_at_once():
+    hand_over("http://now")
+    assert list(Endpoint.objects.values_list("url", flat=True)) == ["http://now"]
+
+
+def test_a_batch_whose_records_are_all_written_takes_no_savepoint():
+    tasks = hand_over.bulk_defer([(f"http://s{i}",) for i in range(3)])
+    claimed = {t.pk: t for t in claim.claim_batch("w1", [], 10)}
+    outcomes = [
+        Outcome(claimed[t.pk], ok=True, return_value=t.args[0], records=[record_of(t.args[0])])
+        for t in tasks
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        queue.record_outcomes("w1", outcomes)
+    # Each savepoint is one more round trip for the worker's loop; only a failure needs them.
+    assert not [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"].upper()]
+    assert Endpoint.objects.count() == 3
+    assert set(Task.objects.values_list("status", flat=True)) == {"success"}
