@@ -11,7 +11,7 @@ from django.utils import timezone
 from ironrelay.models import Task
 
 if TYPE_CHECKING:
-    from ironrelay.tasks.queue import Outcome
+    from ironrelay.tasks.outcomes import Outcome
 
 # A running task whose write-back carries this condition cannot end success, failed or pending
 # once a cancel was requested: settle_requested() then ends it cancelled.

@@ -14,10 +14,10 @@ from django.utils import timezone
 from ironrelay import tracing
 from ironrelay.models import Task
 from ironrelay.storable import may_be_unstorable, too_deep, unstorable
-from ironrelay.tasks import aio, queue, sidecar
+from ironrelay.tasks import aio, outcomes, queue, sidecar
 from ironrelay.tasks.decorator import TaskContext
 from ironrelay.tasks.errors import TaskCancelled, TaskNotFound
-from ironrelay.tasks.queue import Outcome
+from ironrelay.tasks.outcomes import Outcome
 from ironrelay.tasks.registry import get_task
 
 logger = logging.getLogger("ironrelay.worker")
@@ -126,7 +126,7 @@ def failure(task: Task, exc: BaseException, started_at: datetime, *, permanent: 
     return Outcome(
         task=task,
         ok=False,
-        error=queue.error_record(task, exc, text),
+        error=outcomes.error_record(task, exc, text),
         permanent=permanent,
         started_at=started_at,
     )

@@ -20,7 +20,7 @@ from ironrelay import alerts
 from ironrelay.conf import get_settings
 from ironrelay.metrics import counters
 from ironrelay.models import Task
-from ironrelay.tasks import aio, cancel, claim, queue
+from ironrelay.tasks import aio, cancel, claim, outcomes
 from ironrelay.tasks.db import TaskListener
 from ironrelay.tasks.execute import (
     execute,
@@ -30,7 +30,7 @@ from ironrelay.tasks.execute import (
     timeout_error,
 )
 from ironrelay.tasks.lane import LimitedLane, holds_slot
-from ironrelay.tasks.queue import Outcome
+from ironrelay.tasks.outcomes import Outcome
 from ironrelay.tasks.scheduler import Scheduler
 from ironrelay.tasks.threads import TaskThreads
 from ironrelay.tasks.wakeup import Wakeup
@@ -321,7 +321,7 @@ class Worker:
             if entry is None:
                 # Already written off as timed out: what it did is recorded all the same.
                 if outcome.records:
-                    queue.write_records(outcome)
+                    outcomes.write_records(outcome)
                 continue
             if entry.overdue:
                 outcome = failure(
@@ -396,7 +396,7 @@ class Worker:
     def _flush(self) -> None:
         batch, self._pending_writes = self._pending_writes, []
         try:
-            queue.record_outcomes(self.id, batch)
+            outcomes.record_outcomes(self.id, batch)
         except DatabaseError:
             self._pending_writes = batch + self._pending_writes
             raise

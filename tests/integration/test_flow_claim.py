@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from ironrelay.models import Endpoint, FlowLimit, Task, Worker
-from ironrelay.tasks import claim, flow, queue, queues
-from ironrelay.tasks.queue import Outcome
+from ironrelay.tasks import claim, flow, queues
+from ironrelay.tasks.outcomes import Outcome, record_outcomes
 from tests.testapp.flow_tasks import plain, process_order, ticked, two_at_once
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def limited(worker: str = "w1", limit: int = 10, only: tuple[str, ...] = ()) -> 
 
 
 def finish(worker: str, tasks: list[Task]) -> None:
-    queue.record_outcomes(worker, [Outcome(task=t, ok=True) for t in tasks])
+    record_outcomes(worker, [Outcome(task=t, ok=True) for t in tasks])
 
 
 def test_flow_key_is_formatted_from_the_call_arguments():

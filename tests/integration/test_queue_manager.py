@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ironrelay.models import Task, Worker
 from ironrelay.tasks import claim, queue
-from ironrelay.tasks.queue import Outcome
+from ironrelay.tasks.outcomes import Outcome, error_record, record_outcomes
 from tests.testapp.tasks import always_fails, echo, noop, send_email
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,7 @@ def test_record_outcomes_success_stores_result_and_worker():
     noop.defer(1)
     noop.defer(2)
     a, b = claim_now()
-    queue.record_outcomes("w1", [Outcome(a, ok=True), Outcome(b, ok=True, return_value={"x": 1})])
+    record_outcomes("w1", [Outcome(a, ok=True), Outcome(b, ok=True, return_value={"x": 1})])
     sa, sb = Task.objects.get(pk=a.pk), Task.objects.get(pk=b.pk)
     assert sa.status == sb.status == Task.Status.SUCCESS
     assert sb.return_value == {"x": 1}
@@ -83,13 +83,13 @@ def _error(task: Task, message: str) -> dict:
     try:
         raise RuntimeError(message)
     except RuntimeError as exc:
-        return queue.error_record(task, exc, "Traceback: " + message)
+        return error_record(task, exc, "Traceback: " + message)
 
 
 def test_failed_attempt_goes_back_to_pending_with_later_run_after():
     always_fails.defer()
     [t] = claim_now()
-    queue.record_outcomes("w1", [Outcome(t, ok=False, error=_error(t, "boom 1"))])
+    record_outcomes("w1", [Outcome(t, ok=False, error=_error(t, "boom 1"))])
     stored = Task.objects.get(pk=t.pk)
     assert stored.status == Task.Status.PENDING
     assert stored.run_after > t.started_at
@@ -102,7 +102,7 @@ def test_last_attempt_failure_is_final_and_keeps_every_error():
     for n in (1, 2):
         Task.objects.update(run_after=timezone.now())
         [t] = claim_now()
-        queue.record_outcomes("w1", [Outcome(t, ok=False, error=_error(t, f"boom {n}"))])
+        record_outcomes("w1", [Outcome(t, ok=False, error=_error(t, f"boom {n}"))])
     stored = Task.objects.get()
     assert stored.status == Task.Status.FAILED
     assert [e["attempt"] for e in stored.errors] == [1, 2]
@@ -113,7 +113,7 @@ def test_last_attempt_failure_is_final_and_keeps_every_error():
 def test_permanent_failure_skips_remaining_attempts():
     noop.defer(1)
     [t] = claim_now()
-    queue.record_outcomes("w1", [Outcome(t, ok=False, error=_error(t, "x"), permanent=True)])
+    record_outcomes("w1", [Outcome(t, ok=False, error=_error(t, "x"), permanent=True)])
     assert Task.objects.get().status == Task.Status.FAILED
 
 
@@ -121,7 +121,7 @@ def test_outcome_of_task_taken_over_by_another_worker_is_ignored():
     noop.defer(1)
     [t] = claim_now(worker="w1")
     Task.objects.update(worker_id="w2")
-    queue.record_outcomes("w1", [Outcome(t, ok=True, return_value=5)])
+    record_outcomes("w1", [Outcome(t, ok=True, return_value=5)])
     assert Task.objects.get().status == Task.Status.RUNNING
 
 

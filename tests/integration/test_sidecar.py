@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ironrelay.models import Endpoint, Task
-from ironrelay.tasks import claim, queue, sidecar
+from ironrelay.tasks import claim, sidecar
 from ironrelay.tasks.decorator import task
-from ironrelay.tasks.queue import Outcome
+from ironrelay.tasks.outcomes import Outcome, error_record, record_outcomes
 from ironrelay.tasks.worker import Worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,7 +43,7 @@ def test_records_are_written_with_the_outcomes_and_a_refused_one_fails_its_task_
         Outcome(claimed[t.pk], ok=True, return_value=t.args[0], records=[record_of(t.args[0])])
         for t in tasks
     ]
-    queue.record_outcomes("w1", outcomes)
+    record_outcomes("w1", outcomes)
     rows = {row.pk: row for row in Task.objects.all()}
     assert rows[tasks[0].pk].status == rows[tasks[2].pk].status == "success"
     bad = rows[tasks[1].pk]
@@ -56,8 +56,8 @@ def test_records_are_written_with_the_outcomes_and_a_refused_one_fails_its_task_
 def test_a_failed_task_still_has_its_records_written():
     [one] = hand_over.bulk_defer([("http://failed",)])
     [claimed] = claim.claim_batch("w1", [], 10)
-    error = queue.error_record(claimed, RuntimeError("boom"), "")
-    queue.record_outcomes(
+    error = error_record(claimed, RuntimeError("boom"), "")
+    record_outcomes(
         "w1", [Outcome(claimed, ok=False, error=error, records=[record_of("http://failed")])]
     )
     assert Task.objects.get(pk=one.pk).status == "pending"
@@ -86,7 +86,7 @@ def test_a_batch_whose_records_are_all_written_takes_no_savepoint():
         for t in tasks
     ]
     with CaptureQueriesContext(connection) as queries:
-        queue.record_outcomes("w1", outcomes)
+        record_outcomes("w1", outcomes)
     # Each savepoint is one more round trip for the worker's loop; only a failure needs them.
     assert not [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"].upper()]
     assert Endpoint.objects.count() == 3

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from ironrelay.models import Task
 from ironrelay.signals import task_failed
 from ironrelay.tasks import claim, queue
-from ironrelay.tasks.queue import Outcome
+from ironrelay.tasks.outcomes import Outcome, error_record, record_outcomes
 from tests.testapp.tasks import always_fails, echo, nested, noop
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def claim_all(worker: str = "w1") -> dict[int, Task]:
 
 
 def error_of(task: Task, message: str) -> dict[str, Any]:
-    return queue.error_record(task, RuntimeError(message), f"Traceback: {message}")
+    return error_record(task, RuntimeError(message), f"Traceback: {message}")
 
 
 def updates_in(queries: CaptureQueriesContext) -> list[str]:
@@ -59,7 +59,7 @@ def test_outcomes_of_a_mixed_batch_are_one_update():
 
     due_before = claimed[retried.pk].run_after
     with CaptureQueriesContext(connection) as queries:
-        queue.record_outcomes("w1", outcomes)
+        record_outcomes("w1", outcomes)
 
     assert len(updates_in(queries)) == 1, updates_in(queries)
     rows = {row.pk: row for row in Task.objects.all()}
@@ -87,7 +87,7 @@ def test_outcomes_keep_the_worker_ids_of_earlier_attempts():
     task = echo.defer(1)
     Task.objects.filter(pk=task.pk).update(worker_ids=["w0"], errors=[{"attempt": 1}])
     [claimed] = claim_all().values()
-    queue.record_outcomes("w1", [Outcome(claimed, ok=True, return_value=1)])
+    record_outcomes("w1", [Outcome(claimed, ok=True, return_value=1)])
     stored = Task.objects.get()
     assert (stored.worker_ids, stored.errors, stored.return_value) == (
         ["w0", "w1"],
@@ -138,7 +138,7 @@ def same(a: Any, b: Any) -> bool:
 def test_return_values_of_every_json_type_round_trip():
     tasks = echo.bulk_defer([(value,) for value in ROUND_TRIP])
     claimed = claim_all()
-    queue.record_outcomes(
+    record_outcomes(
         "w1",
         [
             Outcome(claimed[t.pk], ok=True, return_value=v)
@@ -213,7 +213,7 @@ def test_a_refused_row_fails_alone_and_the_batch_is_stored(refusing_trigger, cap
     )
     outcomes.append(Outcome(claimed[plain.pk], ok=True))
 
-    queue.record_outcomes("w1", outcomes)
+    record_outcomes("w1", outcomes)
 
     rows = {row.pk: row for row in Task.objects.all()}
     for i, t in enumerate(good):
@@ -239,7 +239,7 @@ def test_a_refused_row_fails_alone_and_the_batch_is_stored(refusing_trigger, cap
 def test_a_return_value_json_cannot_hold_fails_alone():
     ok, odd = echo.defer(1), echo.defer(2)
     claimed = claim_all()
-    queue.record_outcomes(
+    record_outcomes(
         "w1",
         [
             Outcome(claimed[ok.pk], ok=True, return_value=1),
@@ -264,7 +264,7 @@ def test_only_rows_written_send_task_failed():
 
     task_failed.connect(receiver)
     try:
-        queue.record_outcomes(
+        record_outcomes(
             "w1", [Outcome(task, ok=False, error=error_of(task, "no")) for task in claimed.values()]
         )
     finally:

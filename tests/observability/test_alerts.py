@@ -14,8 +14,8 @@ from ironrelay import alerts
 from ironrelay.models import AlertSent, Endpoint, Task
 from ironrelay.outgoing.delivery import disable
 from ironrelay.signals import queue_lagging, task_failed
-from ironrelay.tasks import claim, queue
-from ironrelay.tasks.queue import Outcome
+from ironrelay.tasks import claim
+from ironrelay.tasks.outcomes import Outcome, error_record, record_outcomes
 from tests.testapp.tasks import always_fails, noop, send_email
 
 pytestmark = pytest.mark.django_db
@@ -45,10 +45,10 @@ def fail_for_good(n: int, task=always_fails) -> list[Task]:
     task.using(max_attempts=1).bulk_defer([() for _ in range(n)])
     claimed = claim.claim_batch("w1", [], 100)
     outcomes = [
-        Outcome(task=t, ok=False, error=queue.error_record(t, RuntimeError("card declined"), ""))
+        Outcome(task=t, ok=False, error=error_record(t, RuntimeError("card declined"), ""))
         for t in claimed
     ]
-    queue.record_outcomes("w1", outcomes)
+    record_outcomes("w1", outcomes)
     return claimed
 
 
@@ -130,8 +130,8 @@ def test_no_mail_unless_asked_but_the_signal_is_sent(settings):
 def test_a_retry_is_not_an_alert(alerting):
     always_fails.defer()  # max_attempts=2: this failure is retried
     [task] = claim.claim_batch("w1", [], 1)
-    error = queue.error_record(task, RuntimeError("x"), "")
-    queue.record_outcomes("w1", [Outcome(task=task, ok=False, error=error)])
+    error = error_record(task, RuntimeError("x"), "")
+    record_outcomes("w1", [Outcome(task=task, ok=False, error=error)])
     assert Task.objects.get().status == "pending"
     assert not sent_mails()
 

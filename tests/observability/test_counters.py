@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from ironrelay import send_webhook
 from ironrelay.metrics import counters
 from ironrelay.models import Endpoint, MetricCounter
-from ironrelay.tasks import claim, queue
-from ironrelay.tasks.queue import Outcome
+from ironrelay.tasks import claim
+from ironrelay.tasks.outcomes import Outcome, error_record, record_outcomes
 from tests.receiver import Reply
 from tests.testapp.tasks import always_fails, noop
 
@@ -67,10 +67,10 @@ def write_back(n_ok: int, n_failed: int) -> CaptureQueriesContext:
     outcomes = []
     for task in tasks:
         ok = task.task_path.endswith("noop")
-        error = None if ok else queue.error_record(task, RuntimeError("x"), "")
+        error = None if ok else error_record(task, RuntimeError("x"), "")
         outcomes.append(Outcome(task=task, ok=ok, error=error))
     with CaptureQueriesContext(connection) as queries:
-        queue.record_outcomes("w1", outcomes)
+        record_outcomes("w1", outcomes)
     return queries
 
 
