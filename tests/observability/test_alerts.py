@@ -25,6 +25,8 @@ pytestmark = pytest.mark.django_db
 def _fresh_memory():
     alerts.forget_recent()
     yield
+    # A mail a test queued but did not wait for would reach the next test's outbox.
+    alerts.wait_for_mails()
     alerts.forget_recent()
 
 
