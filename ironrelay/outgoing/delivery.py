@@ -52,7 +52,7 @@ def deliver(message_id: str, endpoint_id: int, manual: bool = False) -> str:
         _count(delivery, "delivered")
         _finish(delivery, Delivery.Status.DELIVERED, save=False)
         # Written in the transaction that writes this task's success, with the other successes
-        # of its batch: a success is never recorded without its attempt, nor the reverse.
+        # of its batch: a success is never recorded without its attempt.
         sidecar.write_with_outcome(records.write_successes, records.Success(delivery, record))
         return f"delivered ({result.status_code})"
     record.save()

@@ -28,6 +28,9 @@ def tune_sqlite(sender: Any, connection: Any, **kwargs: Any) -> None:
 
 CHANNEL = "ironrelay_tasks"
 RECONNECT_PAUSE = 2.0  # seconds between two attempts to listen again
+# The claiming loop itself connects: an unreachable server must not hold it for the OS's
+# connect timeout (minutes), without heartbeats. A connect_timeout in OPTIONS is kept.
+LISTEN_CONNECT_TIMEOUT = 5
 
 
 class TaskListener:
@@ -68,7 +71,9 @@ class TaskListener:
             return False
         wrapper = connections[self.alias]
         try:
-            conn = wrapper.get_new_connection(wrapper.get_connection_params())
+            params = wrapper.get_connection_params()
+            params.setdefault("connect_timeout", LISTEN_CONNECT_TIMEOUT)
+            conn = wrapper.get_new_connection(params)
         except Exception as exc:  # a lost database must not end the worker
             self._lost(exc)
             return False
@@ -104,7 +109,9 @@ class TaskListener:
             self._conn = None
 
     def _lost(self, exc: Exception) -> None:
-        logger.warning("Task listener lost its connection (%s); reconnecting", exc)
+        logger.warning(
+            "Task listener is not listening (%s); trying again in %.0f s", exc, RECONNECT_PAUSE
+        )
         self._retry_at = time.monotonic() + RECONNECT_PAUSE
 
 

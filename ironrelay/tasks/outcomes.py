@@ -7,7 +7,7 @@ import functools
 import json
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -215,18 +215,35 @@ def write_records(outcome: Outcome) -> None:
 def _write_alone(
     worker_id: str, outcome: Outcome, now: datetime, using: str, written: set[int]
 ) -> tuple[Outcome, writeback.Change, dict[str, Any]]:
-    """Write one task's outcome (with its records) alone; if its values are refused, say so."""
+    """Write one task's outcome (with its records) alone; if refused, the nearest it will take.
+
+    In order: as it is; its values refused, with its records; without its records (a record
+    can fail only at commit, where a foreign key is checked, e.g. an attempt whose delivery was
+    deleted meanwhile); its values refused, without its records. If that last one fails too, the
+    database is gone rather than refusing values: the error goes up and the worker keeps the
+    batch to write again later (rows written by then are left as they are).
+    """
     try:
-        with _together(using, [outcome]):
-            [pair] = _write(worker_id, [outcome], now, using, written)
-        return pair
+        return _write_one(worker_id, outcome, now, using, written)
     except DatabaseError as exc:
-        what = "return value" if outcome.ok else "error record"
-        refusal = _refused(outcome, exc, what)
-    # If this fails too, the database is gone rather than refusing values: the worker keeps
-    # the batch and writes it again later (rows written by then are left as they are).
-    with _together(using, [refusal]):
-        [pair] = _write(worker_id, [refusal], now, using, written)
+        refusal = _refused(outcome, exc, "return value" if outcome.ok else "error record")
+        fallbacks = [refusal]
+        if outcome.records:
+            without = _not_recorded(outcome, exc) if outcome.ok else replace(outcome, records=())
+            fallbacks += [without, replace(refusal, records=())]
+    for candidate in fallbacks[:-1]:
+        try:
+            return _write_one(worker_id, candidate, now, using, written)
+        except DatabaseError:
+            continue
+    return _write_one(worker_id, fallbacks[-1], now, using, written)
+
+
+def _write_one(
+    worker_id: str, outcome: Outcome, now: datetime, using: str, written: set[int]
+) -> tuple[Outcome, writeback.Change, dict[str, Any]]:
+    with _together(using, [outcome]):
+        [pair] = _write(worker_id, [outcome], now, using, written)
     return pair
 
 

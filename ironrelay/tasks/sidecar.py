@@ -33,7 +33,7 @@ def write_with_outcome(writer: Writer, item: Any) -> None:
 
     In a worker the item is written in the transaction that writes the task's outcome, with the
     items of the other tasks finished meanwhile: the task's thread does not wait for it, and a
-    success is never written without its item (nor its item without the success).
+    success is never written without its item. A failed run's items are written with its failure.
     `writer` must be a module-level function: items are grouped by it.
     """
     collected: list[Record] | None = getattr(_local, "records", None)

@@ -30,7 +30,7 @@ class Wakeup:
     def wait(self, timeout: float | None, also: int | None = None) -> bool:
         """Wait up to `timeout` seconds for set() or socket `also`; return whether either came."""
         watched = [self._reader.fileno()] if also is None else [self._reader.fileno(), also]
-        ready, _, _ = select.select(watched, [], [], timeout)
+        ready = _readable(watched, timeout)
         if watched[0] not in ready:
             return bool(ready)
         # One read: wake-ups beyond it (thousands of set() calls) only make the next wait short.
@@ -42,3 +42,15 @@ class Wakeup:
         """Release the socket pair."""
         self._reader.close()
         self._writer.close()
+
+
+def _readable(fds: list[int], timeout: float | None) -> list[int]:
+    """Return which of `fds` are readable within `timeout` seconds."""
+    if hasattr(select, "poll"):
+        # poll, not select: select refuses a descriptor numbered past 1023, which a connection
+        # opened again in a busy process (many keep-alive sockets) may get.
+        poller = select.poll()
+        for fd in fds:
+            poller.register(fd, select.POLLIN)
+        return [fd for fd, _ in poller.poll(None if timeout is None else timeout * 1000)]
+    return select.select(fds, [], [], timeout)[0]  # Windows: no poll

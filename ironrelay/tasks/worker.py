@@ -157,7 +157,7 @@ class Worker:
                 except DatabaseError as exc:
                     failures += 1
                     # Back off up to 30 s, but only a few seconds once asked to stop.
-                    wait = min(5.0 if self._stop_requested else 30.0, 0.5 * 2**failures)
+                    wait = min(5.0 if self._stop_requested else 30.0, 0.5 * 2 ** min(failures, 6))
                     logger.error(
                         "Database error in worker loop (%s); retrying in %.1f s", exc, wait
                     )

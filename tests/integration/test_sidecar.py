@@ -91,3 +91,41 @@ def test_a_batch_whose_records_are_all_written_takes_no_savepoint():
     assert not [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"].upper()]
     assert Endpoint.objects.count() == 3
     assert set(Task.objects.values_list("status", flat=True)) == {"success"}
+
+
+def test_an_attempt_whose_delivery_was_deleted_meanwhile_fails_only_its_own_task():
+    from django.utils import timezone
+
+    from ironrelay.models import Delivery, DeliveryAttempt
+    from ironrelay.outgoing import records
+    from tests.dashboard import factories
+
+    kept, gone = (factories.delivery(status="pending") for _ in range(2))
+    tasks = hand_over.bulk_defer([("http://kept",), ("http://gone",)])
+    claimed = {t.pk: t for t in claim.claim_batch("w1", [], 10)}
+
+    def delivered(delivery: Delivery) -> sidecar.Record:
+        delivery.status, delivery.attempts = Delivery.Status.DELIVERED, 2
+        delivery.finished_at = delivery.last_attempt_at = timezone.now()
+        attempt = DeliveryAttempt(
+            delivery=delivery, number=2, at=timezone.now(), url=delivery.endpoint.url,
+            request_headers={}, status_code=200, response_headers={}, response_body="ok",
+            duration_ms=1.0, error="",
+        )  # fmt: skip
+        return sidecar.Record(records.write_successes, records.Success(delivery, attempt))
+
+    outcomes = [
+        Outcome(claimed[t.pk], ok=True, return_value="delivered", records=[delivered(d)])
+        for t, d in zip(tasks, (kept, gone), strict=True)
+    ]
+    # Deleted while its POST was in flight: the attempt's foreign key now points at nothing,
+    # which PostgreSQL and SQLite check only at commit.
+    gone.endpoint.delete()
+    record_outcomes("w1", outcomes)
+
+    rows = {row.pk: row for row in Task.objects.all()}
+    assert rows[tasks[0].pk].status == "success"
+    assert Delivery.objects.get(pk=kept.pk).status == "delivered"
+    assert DeliveryAttempt.objects.filter(delivery=kept).count() == 2
+    assert rows[tasks[1].pk].status == "pending"  # runs again, and finds its delivery gone
+    assert rows[tasks[1].pk].errors[-1]["exception_class_path"].endswith("RecordNotWritten")
