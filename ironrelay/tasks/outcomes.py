@@ -194,15 +194,8 @@ def _together(using: str, outcomes: Sequence[Outcome]) -> contextlib.AbstractCon
 
 def _not_recorded(outcome: Outcome, exc: Exception) -> Outcome:
     """Return the failure of a task whose records could not be written: it runs again."""
-    task = outcome.task
-    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    problem = RecordNotWritten(f"What task {task.task_path} did could not be recorded: {reason}")
-    return Outcome(
-        task=task,
-        ok=False,
-        error=error_record(task, problem, ""),
-        started_at=outcome.started_at,
-    )
+    what = f"What task {outcome.task.task_path} did could not be recorded"
+    return _failed(outcome, RecordNotWritten(f"{what}: {_first_line(exc)}"))
 
 
 def write_records(outcome: Outcome) -> None:
@@ -249,21 +242,38 @@ def _write_one(
 
 def _refused(outcome: Outcome, exc: BaseException, what: str) -> Outcome:
     """Return the failure to record for an outcome whose values could not be stored."""
+    problem = TypeError(
+        f"The {what} of task {outcome.task.task_path} could not be stored: {_first_line(exc)}"
+    )
+    # A value is refused again on every run; a refused error record leaves the retries as the
+    # failure had them. What the run did happened, whatever its outcome: its records stay.
+    return _failed(
+        outcome, problem, permanent=outcome.ok or outcome.permanent, records=outcome.records
+    )
+
+
+def _failed(
+    outcome: Outcome,
+    problem: Exception,
+    *,
+    permanent: bool = False,
+    records: Sequence[sidecar.Record] = (),
+) -> Outcome:
     task = outcome.task
-    # The first line only: PostgreSQL's next lines quote the refused value, which is the task's
-    # data and goes to the log with the error.
-    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    problem = TypeError(f"The {what} of task {task.task_path} could not be stored: {reason}")
     return Outcome(
         task=task,
         ok=False,
         error=error_record(task, problem, ""),
-        # A value is refused again on every run; a refused error record leaves the retries as
-        # the failure had them.
-        permanent=outcome.ok or outcome.permanent,
+        permanent=permanent,
         started_at=outcome.started_at,
-        records=outcome.records,  # what the run did happened, whatever its outcome
+        records=records,
     )
+
+
+def _first_line(exc: BaseException) -> str:
+    # The first line only: PostgreSQL's next lines quote the refused value, which is the task's
+    # data and goes to the log with the error.
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 @contextlib.contextmanager
